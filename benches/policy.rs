@@ -1,0 +1,2 @@
+//! Policy decision benchmarks (filled in with the policy engine).
+fn main() {}

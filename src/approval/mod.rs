@@ -1,0 +1,2 @@
+//! Human approvals: the queue of calls waiting for a yes or no, their
+//! deadlines, and remembered decisions.

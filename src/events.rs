@@ -1,0 +1,71 @@
+//! The one event bus: everything the UI, the tray and notifications react to
+//! (approvals, Live connection changes, policy reloads, pauses) goes through here.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+/// How many events a slow subscriber may fall behind before it misses some.
+const CAPACITY: usize = 1024;
+
+/// Something that happened inside livegate that observers may care about.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The policy file was reloaded (or a reload was rejected).
+    PolicyReloaded {
+        /// Whether the new policy is now in force.
+        ok: bool,
+        /// Validation errors, with JSON paths, when rejected.
+        errors: Vec<String>,
+    },
+    /// All agents were paused or resumed.
+    PausedChanged {
+        /// True while paused.
+        paused: bool,
+    },
+}
+
+/// A cloneable handle to the bus; every clone publishes to the same subscribers.
+#[derive(Debug, Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<Event>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    /// A new bus with no subscribers.
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(CAPACITY);
+        Self { sender }
+    }
+
+    /// Publishes an event; it is dropped silently when nobody listens.
+    pub fn publish(&self, event: Event) {
+        tracing::debug!(?event, "event");
+        let _ = self.sender.send(event);
+    }
+
+    /// A receiver of every event published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn subscribers_receive_published_events() {
+        let bus = EventBus::new();
+        let mut rx = bus.subscribe();
+        bus.publish(Event::PausedChanged { paused: true });
+        let got = rx.recv().await.expect("event received");
+        assert!(matches!(got, Event::PausedChanged { paused: true }));
+    }
+}

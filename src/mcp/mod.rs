@@ -1,0 +1,2 @@
+//! MCP: JSON-RPC types, the downstream transports agents connect to (Streamable
+//! HTTP and stdio), upstream clients, and the router that forwards calls.

@@ -1,0 +1,111 @@
+//! Where livegate keeps its state on disk, and the settings file.
+//!
+//! Paths come from the `directories` crate (per-user config and data dirs).
+//! `LIVEGATE_HOME` overrides both, which tests and portable installs use: with
+//! it set, config lives in `$LIVEGATE_HOME/config` and data in `$LIVEGATE_HOME/data`.
+
+use std::path::{Path, PathBuf};
+
+/// Environment variable that relocates all of livegate's files.
+pub const HOME_ENV: &str = "LIVEGATE_HOME";
+
+/// Errors while locating or reading livegate's files.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// No home directory could be determined for this user.
+    #[error(
+        "cannot find a home directory for this user; set {HOME_ENV} to a folder livegate may use"
+    )]
+    NoHome,
+    /// A file or folder could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What livegate was doing, e.g. "creating folder".
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// The folders livegate reads and writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// Settings, policy, grants, admin token.
+    pub config_dir: PathBuf,
+    /// The audit database and other data.
+    pub data_dir: PathBuf,
+}
+
+impl Paths {
+    /// Paths for this user: `$LIVEGATE_HOME` if set, else the platform's dirs.
+    pub fn discover() -> Result<Self, SettingsError> {
+        if let Some(home) = std::env::var_os(HOME_ENV).filter(|h| !h.is_empty()) {
+            return Ok(Self::under(Path::new(&home)));
+        }
+        let dirs = directories::ProjectDirs::from("app", "livegate", "livegate")
+            .ok_or(SettingsError::NoHome)?;
+        Ok(Self {
+            config_dir: dirs.config_dir().to_path_buf(),
+            data_dir: dirs.data_dir().to_path_buf(),
+        })
+    }
+
+    /// Paths below one folder (`config/` and `data/`).
+    pub fn under(home: &Path) -> Self {
+        Self {
+            config_dir: home.join("config"),
+            data_dir: home.join("data"),
+        }
+    }
+
+    /// Creates both folders if they do not exist.
+    pub fn ensure(&self) -> Result<(), SettingsError> {
+        for dir in [&self.config_dir, &self.data_dir] {
+            std::fs::create_dir_all(dir).map_err(|source| SettingsError::Io {
+                action: "creating folder",
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The settings file.
+    pub fn settings_file(&self) -> PathBuf {
+        self.config_dir.join("settings.json")
+    }
+
+    /// The active policy file.
+    pub fn policy_file(&self) -> PathBuf {
+        self.config_dir.join("policy.json")
+    }
+
+    /// The audit database.
+    pub fn audit_db(&self) -> PathBuf {
+        self.data_dir.join("audit.db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn under_puts_config_and_data_side_by_side() {
+        let p = Paths::under(Path::new("/tmp/x"));
+        assert_eq!(p.config_dir, PathBuf::from("/tmp/x/config"));
+        assert_eq!(p.data_dir, PathBuf::from("/tmp/x/data"));
+        assert_eq!(p.policy_file(), PathBuf::from("/tmp/x/config/policy.json"));
+        assert_eq!(p.audit_db(), PathBuf::from("/tmp/x/data/audit.db"));
+    }
+
+    #[test]
+    fn ensure_creates_both_folders() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let p = Paths::under(tmp.path());
+        p.ensure().expect("folders created");
+        assert!(p.config_dir.is_dir() && p.data_dir.is_dir());
+    }
+}
