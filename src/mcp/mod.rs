@@ -1,2 +1,4 @@
 //! MCP: JSON-RPC types, the downstream transports agents connect to (Streamable
 //! HTTP and stdio), upstream clients, and the router that forwards calls.
+
+pub mod upstream;

@@ -1,0 +1,109 @@
+//! Upstreams: the MCP servers livegate forwards calls to.
+//!
+//! Every upstream, whether a spawned stdio server, a Streamable HTTP server or a
+//! built-in one (the Ableton connector), is reached through the [`Upstream`]
+//! trait. The trait is revision-neutral: `params` and results are the JSON-RPC
+//! `params`/`result` objects in the shape of the handshake revisions (2025-11-25),
+//! and each transport converts between that and whatever revision its peer speaks.
+//! Fields livegate does not interpret pass through unchanged.
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+/// Why a request to an upstream did not produce a result.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UpstreamError {
+    /// The upstream is down, starting, or could not be reached.
+    #[error("upstream {upstream} is not available: {reason}")]
+    Unavailable {
+        /// The upstream's configured name.
+        upstream: String,
+        /// What went wrong, for the agent and the log.
+        reason: String,
+    },
+    /// The upstream answered with a JSON-RPC error; it is passed on as is.
+    #[error("upstream {upstream} returned error {code}: {message}")]
+    Rpc {
+        /// The upstream's configured name.
+        upstream: String,
+        /// JSON-RPC error code.
+        code: i64,
+        /// JSON-RPC error message.
+        message: String,
+        /// JSON-RPC error data, if any.
+        data: Option<Value>,
+    },
+    /// No answer within the deadline.
+    #[error("upstream {upstream} did not answer within {after_ms} ms")]
+    Timeout {
+        /// The upstream's configured name.
+        upstream: String,
+        /// How long livegate waited.
+        after_ms: u64,
+    },
+    /// The upstream sent something that is not valid MCP.
+    #[error("upstream {upstream} sent an invalid reply: {detail}")]
+    Protocol {
+        /// The upstream's configured name.
+        upstream: String,
+        /// What was wrong with it.
+        detail: String,
+    },
+}
+
+/// A message an upstream sent on its own (e.g. `notifications/tools/list_changed`,
+/// `notifications/progress`, `notifications/message`).
+#[derive(Debug, Clone)]
+pub struct UpstreamNotification {
+    /// The upstream's configured name.
+    pub upstream: String,
+    /// JSON-RPC method, e.g. `notifications/tools/list_changed`.
+    pub method: String,
+    /// JSON-RPC params, passed on unchanged.
+    pub params: Option<Value>,
+}
+
+/// How an upstream is doing, for the status screen and the tray.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum UpstreamHealth {
+    /// Connected and initialized.
+    Ready,
+    /// Starting, or restarting after a failure.
+    Starting {
+        /// Why it is (re)starting, when known.
+        detail: Option<String>,
+    },
+    /// Not reachable; livegate keeps retrying where it can.
+    Down {
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+/// One MCP server behind livegate.
+///
+/// Dropping the future returned by [`Upstream::request`] cancels the request:
+/// the implementation tells its peer (`notifications/cancelled`) where it can.
+#[async_trait::async_trait]
+pub trait Upstream: Send + Sync {
+    /// The configured name, used for routing, namespacing and the audit log.
+    fn name(&self) -> &str;
+
+    /// The server's `capabilities` object from its initialization (`{}` before that).
+    fn capabilities(&self) -> Value;
+
+    /// Sends a JSON-RPC request (`tools/list`, `tools/call`, `resources/read`, …)
+    /// and returns its `result`.
+    async fn request(&self, method: &str, params: Option<Value>) -> Result<Value, UpstreamError>;
+
+    /// Sends a JSON-RPC notification (e.g. `notifications/cancelled`).
+    async fn notify(&self, method: &str, params: Option<Value>) -> Result<(), UpstreamError>;
+
+    /// Notifications the upstream sends from now on.
+    fn subscribe(&self) -> broadcast::Receiver<UpstreamNotification>;
+
+    /// Current health.
+    fn health(&self) -> UpstreamHealth;
+}
