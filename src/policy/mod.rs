@@ -1,3 +1,19 @@
 //! The policy engine: model (serde), parse + validate, compile, decide, counters.
 //!
-//! See `docs/policy-format.md` in the shared docs for the language itself.
+//! A policy file is parsed and checked by [`parse_policy`] (every error with its JSON path),
+//! compiled once into a [`CompiledPolicy`] where deciding is cheap, and consulted through a
+//! [`PolicyHandle`], which swaps in reloaded policies atomically while counters survive.
+//! Deciding is pure: [`CompiledPolicy::decide`] is a function of the policy, the [`Call`],
+//! the [`Counters`] and the time. Limits are reserved by the decision and handed back as a
+//! [`Reservation`] guard, committed once the upstream succeeded and rolled back otherwise.
+//! See `policy-format.md` in the shared docs for the language.
+
+pub mod catalog;
+pub mod error;
+pub mod model;
+
+pub use catalog::{Catalog, Category, CategorySource, ToolHints};
+pub use error::{PolicyErrors, PolicyIssue};
+pub use model::{
+    Action, ApprovalSpec, Condition, Limit, Op, Policy, Remember, Rule, Scope, Window,
+};
