@@ -9,11 +9,25 @@
 //! See `policy-format.md` in the shared docs for the language.
 
 pub mod catalog;
+pub mod clock;
+pub mod compile;
+pub mod condition;
+pub mod counters;
+pub mod decide;
 pub mod error;
+pub mod handle;
 pub mod model;
+pub mod pattern;
+pub mod validate;
 
 pub use catalog::{Catalog, Category, CategorySource, ToolHints};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use compile::{CompiledPolicy, MatchedBy};
+pub use counters::{Counters, Reservation};
+pub use decide::{Call, Decision, Explanation, Outcome};
 pub use error::{PolicyErrors, PolicyIssue};
+pub use handle::{PolicyHandle, Reloaded};
 pub use model::{
     Action, ApprovalSpec, Condition, Limit, Op, Policy, Remember, Rule, Scope, Window,
 };
+pub use validate::{parse_policy, validate_value};
