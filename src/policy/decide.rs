@@ -395,13 +395,15 @@ fn rate_limited(limits: &[&CompiledLimit], blocked: &Blocked) -> (Arc<str>, Outc
             },
         );
     };
-    let reason = match &limit.reason {
-        Some(reason) => reason.to_string(),
-        None => format!(
-            "{} allows {} per {} per {}",
-            limit.counter, limit.max, limit.window_label, limit.scope
-        ),
-    };
+    let rule_says = limit
+        .reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    let reason = format!(
+        "{} allows {} per {} per {}{rule_says}",
+        limit.counter, limit.max, limit.window_label, limit.scope
+    );
     (
         Arc::clone(&limit.rule),
         Outcome::RateLimited {

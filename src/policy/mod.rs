@@ -8,6 +8,7 @@
 //! [`Reservation`] guard, committed once the upstream succeeded and rolled back otherwise.
 //! See `policy-format.md` in the shared docs for the language.
 
+pub mod builtin;
 pub mod catalog;
 pub mod clock;
 pub mod compile;
@@ -19,6 +20,7 @@ pub mod handle;
 pub mod model;
 pub mod pattern;
 pub mod validate;
+pub mod watch;
 
 pub use catalog::{Catalog, Category, CategorySource, ToolHints};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -31,3 +33,4 @@ pub use model::{
     Action, ApprovalSpec, Condition, Limit, Op, Policy, Remember, Rule, Scope, Window,
 };
 pub use validate::{parse_policy, validate_value};
+pub use watch::PolicyWatcher;

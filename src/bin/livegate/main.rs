@@ -1,8 +1,18 @@
 //! The `livegate` command line: one subcommand per job, each in its own module.
 
+mod check;
+mod explain;
+mod schema;
+mod serve;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 /// livegate: a policy gateway between AI agents and Ableton Live.
+///
+/// With no subcommand, livegate serves (`livegate serve`).
 #[derive(Debug, Parser)]
 #[command(name = "livegate", version, about, long_about = None)]
 struct Cli {
@@ -11,13 +21,33 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Run livegate: load the policy, report it, and apply every edit to the file live.
+    Serve(serve::Args),
+    /// Validate policy files; prints every error with its JSON path, exits 1 if any.
+    Check(check::Args),
+    /// Say which rule decides a tool call under a policy, and why.
+    Explain(explain::Args),
+    /// Print the JSON Schema of the policy format.
+    Schema,
+}
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
-    match cli.command {
-        None => Ok(()),
+    let result = match cli.command {
+        None => serve::run(serve::Args::default()),
+        Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Explain(args)) => explain::run(&args),
+        Some(Command::Schema) => schema::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("livegate: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -27,6 +57,7 @@ fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("livegate=info,warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }
