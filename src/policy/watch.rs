@@ -73,9 +73,12 @@ impl PolicyWatcher {
                 path: folder.clone(),
                 source,
             })?;
+        // Read now, not in the thread, so an edit right after `start` returns is never
+        // mistaken for the text already loaded.
+        let loaded = std::fs::read_to_string(&file).ok();
         let thread = std::thread::Builder::new()
             .name("policy-watch".into())
-            .spawn(move || reload_loop(&handle, &file, &bus, &rx))
+            .spawn(move || reload_loop(&handle, &file, &bus, &rx, loaded))
             .ok();
         Ok(Self {
             watcher: Some(watcher),
@@ -94,8 +97,13 @@ impl Drop for PolicyWatcher {
     }
 }
 
-fn reload_loop(handle: &PolicyHandle, file: &Path, bus: &EventBus, rx: &mpsc::Receiver<()>) {
-    let mut last_text = std::fs::read_to_string(file).ok();
+fn reload_loop(
+    handle: &PolicyHandle,
+    file: &Path,
+    bus: &EventBus,
+    rx: &mpsc::Receiver<()>,
+    mut last_text: Option<String>,
+) {
     while rx.recv().is_ok() {
         // Let the burst settle, then reload once.
         while rx.recv_timeout(SETTLE).is_ok() {}

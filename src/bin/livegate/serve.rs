@@ -40,6 +40,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Arc::new(catalog),
         Arc::new(SystemClock),
     ));
+    // Watch first, then load: an edit made in between is then seen, not lost.
+    let bus = EventBus::new();
+    let mut events = bus.subscribe();
+    let _watcher = PolicyWatcher::start(Arc::clone(&handle), &policy_file, bus)?;
     match handle.reload_file(&policy_file) {
         Ok(Reloaded::Policy) => {}
         Ok(Reloaded::NoFileDenyAll) => println!(
@@ -53,9 +57,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     report(&policy_file, &handle.current());
 
-    let bus = EventBus::new();
-    let mut events = bus.subscribe();
-    let _watcher = PolicyWatcher::start(Arc::clone(&handle), &policy_file, bus)?;
     println!(
         "watching {} for changes; press Ctrl-C to stop",
         policy_file.display()

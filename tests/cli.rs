@@ -1,0 +1,300 @@
+//! The `livegate` binary as a user runs it: `check`, `explain`, `schema`, and `serve`
+//! applying edits to the policy file while it runs. Each test runs the real executable.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn livegate() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_livegate"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env("RUST_LOG", "livegate=info");
+    cmd
+}
+
+fn run(args: &[&str]) -> Output {
+    livegate()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running livegate {args:?}: {e}"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Every policy file shipped in `policies/` (the JSON Schema beside them is not a policy).
+fn shipped_policies() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("policies/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.ends_with("schema.json"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn check_passes_every_shipped_policy() {
+    let files = shipped_policies();
+    assert!(
+        files.len() >= 2,
+        "expected the shipped policies, found {files:?}"
+    );
+    for file in files {
+        let out = run(&["check", &file.to_string_lossy()]);
+        assert!(out.status.success(), "{}: {}", file.display(), stdout(&out));
+        assert!(stdout(&out).contains(": ok ("), "{}", stdout(&out));
+    }
+}
+
+#[test]
+fn check_fails_broken_policies_with_json_paths() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "bad-window.json",
+            &[r#"tools.create_audio_track.limits[0].window: unknown window "minite" (did you mean "minute"?); expected second, minute, hour, day or a number of seconds"#],
+        ),
+        (
+            "unknown-fields.json",
+            &["defualt: unknown field", "tools.create_audio_track.limts: unknown field"],
+        ),
+        (
+            "bad-values.json",
+            &[
+                "version: ",
+                "default: ",
+                "hide[0]: ",
+                "categories.Destructive.approval.timeout_s: ",
+                "categories.Destructive.approval.remember: ",
+                "categories.Writes: ",
+                "tools.set_tempo.conditions[0].op: ",
+                "tools.set_tempo.conditions[1].path: ",
+                "tools.set_tempo.conditions[2].value: not a valid regular expression: unclosed character class",
+                "tools.set_tempo.limits[0].window: ",
+                "tools.set_tempo.limits[0].max: ",
+                "tools.set_tempo.limits[0].scope: ",
+            ],
+        ),
+        (
+            "shared-counter-conflict.json",
+            &["tools.set_clip_name.limits[0]: counter \"edits\"", "tools.fire_clip.conditions[0].path: unknown counter \"edit\""],
+        ),
+        ("not-json.json", &["(document): not valid JSON: trailing comma at line 4 column 39"]),
+    ];
+    for (file, expected) in cases {
+        let path = format!("tests/fixtures/policies/broken/{file}");
+        let out = run(&["check", &path]);
+        assert_eq!(out.status.code(), Some(1), "{file} should fail");
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), expected.len(), "{file}:\n{text}");
+        for (line, want) in lines.iter().zip(expected.iter()) {
+            let line = line.strip_prefix(&format!("{path}: ")).unwrap_or(line);
+            assert!(
+                line.starts_with(want),
+                "{file}: {line:?} should start with {want:?}"
+            );
+        }
+    }
+    // Several files at once: one bad file fails the run, the good one is still reported.
+    let out = run(&[
+        "check",
+        "policies/ableton-default.json",
+        "tests/fixtures/policies/broken/bad-window.json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).starts_with("policies/ableton-default.json: ok"));
+    let out = run(&["check", "no/such/file.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("cannot read"), "{}", stdout(&out));
+}
+
+#[test]
+fn explain_says_which_rule_decides_and_why() {
+    let out = run(&[
+        "explain",
+        "policies/policylayer-ableton.json",
+        "create_audio_track",
+    ]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("rule:      tools.create_audio_track (a tools entry with its exact name)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("limit:     create_audio_track_rate at 0/30 minute per grant"),
+        "{text}"
+    );
+    assert!(text.ends_with("decision:  allow\n"), "{text}");
+
+    let out = run(&[
+        "explain",
+        "policies/policylayer-ableton.json",
+        "delete_track",
+        r#"{"track_index": 1}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "denied calls exit 1");
+    assert!(stdout(&out).contains("no rule matched, so the policy's default"));
+
+    let out = run(&[
+        "explain",
+        "policies/ableton-default.json",
+        "set_tempo",
+        r#"{"tempo": 1200}"#,
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    assert_eq!(json["rule"], "tools.set_tempo");
+    assert_eq!(json["conditions"][1]["holds"], false);
+    assert_eq!(json["outcome"]["decision"], "deny");
+
+    let out = run(&[
+        "explain",
+        "policies/ableton-default.json",
+        "other.list_things",
+        "--annotations",
+        r#"{"readOnlyHint": true}"#,
+    ]);
+    assert!(
+        stdout(&out).contains("category:  Read (from the tool's MCP annotations)"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = run(&[
+        "explain",
+        "policies/ableton-default.json",
+        "set_tempo",
+        "{not json",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid JSON"));
+}
+
+#[test]
+fn the_shipped_schema_matches_the_model() {
+    let out = run(&["schema"]);
+    assert!(out.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema is JSON");
+    let shipped_text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/schema.json"))
+            .expect("policies/schema.json exists");
+    let shipped: serde_json::Value =
+        serde_json::from_str(&shipped_text).expect("shipped schema is JSON");
+    assert_eq!(
+        printed, shipped,
+        "policies/schema.json is stale: run `livegate schema > policies/schema.json`"
+    );
+}
+
+/// Lines a running child prints, readable with a deadline.
+struct Lines {
+    rx: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Lines {
+    fn of(child: &mut Child) -> Self {
+        let (tx, rx) = mpsc::channel();
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Self {
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a line containing `needle`; panics with everything seen after 30 s.
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.rx.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no line with {needle:?}; saw:\n{}", self.seen.join("\n"));
+    }
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_writes_the_recommended_policy_then_applies_valid_edits_and_rejects_bad_ones() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut child = livegate()
+        .arg("serve")
+        .env("LIVEGATE_HOME", home.path())
+        .env_remove("LIVEGATE_POLICY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("livegate serve starts");
+    let mut lines = Lines::of(&mut child);
+    let _guard = KillOnDrop(child);
+
+    lines.wait_for("wrote livegate's recommended Ableton policy");
+    let summary = lines.wait_for("known tools:");
+    assert!(summary.contains("128 known tools"), "{summary}");
+    assert!(summary.contains("13 ask you first"), "{summary}");
+    lines.wait_for("watching");
+
+    let policy = home.path().join("config/policy.json");
+    std::fs::write(&policy, r#"{"version":"1","default":"alow"}"#).expect("write policy");
+    lines.wait_for("edit rejected, the last good policy stays in force");
+    let why = lines.wait_for("default: unknown action");
+    assert!(why.contains("did you mean \"allow\""), "{why}");
+
+    // An atomic save (write elsewhere, rename over) is seen too.
+    let staged = home.path().join("config/.policy.json.tmp");
+    std::fs::write(&staged, livegate::policy::builtin::POLICYLAYER_ABLETON_JSON)
+        .expect("write policy");
+    std::fs::rename(&staged, &policy).expect("rename policy");
+    let summary = lines.wait_for("known tools:");
+    assert!(
+        summary.contains("1 allowed within limits or conditions"),
+        "{summary}"
+    );
+    assert!(summary.contains("127 denied"), "{summary}");
+
+    std::fs::remove_file(&policy).expect("remove policy");
+    lines.wait_for("policy file removed: denying every call");
+}
