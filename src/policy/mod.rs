@@ -17,6 +17,7 @@ pub mod counters;
 pub mod decide;
 pub mod error;
 pub mod handle;
+pub mod intercept;
 pub mod model;
 pub mod pattern;
 pub mod validate;
@@ -29,6 +30,7 @@ pub use counters::{Counters, Reservation};
 pub use decide::{Call, Decision, Explanation, Outcome};
 pub use error::{PolicyErrors, PolicyIssue};
 pub use handle::{PolicyHandle, Reloaded};
+pub use intercept::{import_intercept, InterceptError, InterceptImport, Untranslated};
 pub use model::{
     Action, ApprovalSpec, Condition, Limit, Op, Policy, Remember, Rule, Scope, Window,
 };
