@@ -298,3 +298,55 @@ fn serve_writes_the_recommended_policy_then_applies_valid_edits_and_rejects_bad_
     std::fs::remove_file(&policy).expect("remove policy");
     lines.wait_for("policy file removed: denying every call");
 }
+
+#[test]
+fn import_intercept_writes_a_valid_policy_and_lists_what_it_could_not_translate() {
+    let out = run(&[
+        "import",
+        "intercept",
+        "tests/fixtures/intercept/github.yaml",
+    ]);
+    assert!(out.status.success());
+    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).expect("prints JSON");
+    assert_eq!(
+        policy["default"], "allow",
+        "Intercept's missing default means allow"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("everything was translated"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("stripe.json");
+    let target_arg = target.to_string_lossy();
+    let out = run(&[
+        "import",
+        "intercept",
+        "tests/fixtures/intercept/valid_policy.yaml",
+        "-o",
+        &target_arg,
+        "--strict",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--strict fails when parts were not translated"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 part(s) not translated"), "{stderr}");
+    assert!(stderr.contains("tools.create_charge.rules: "), "{stderr}");
+    let check = run(&["check", &target_arg]);
+    assert!(
+        check.status.success(),
+        "imported policy must pass check: {}",
+        stdout(&check)
+    );
+
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "version: \"2\"\ntools: {}\n").expect("write yaml");
+    let out = run(&["import", "intercept", &bad.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("version"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

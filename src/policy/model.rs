@@ -210,16 +210,48 @@ pub struct Limit {
     /// The fixed, UTC-aligned window the counter counts in.
     pub window: Window,
     /// How much the counter may reach within one window.
+    #[serde(serialize_with = "number::serialize")]
     pub max: f64,
     /// Whose calls share the counter.
     #[serde(default)]
     pub scope: Scope,
     /// Added per allowed call (default 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "number::serialize_option"
+    )]
     pub increment: Option<f64>,
     /// An argument path (`args.…`) whose number is added instead of `increment`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub increment_from: Option<String>,
+}
+
+/// Numbers in policy files: whole numbers are written without a fraction (`30`, not `30.0`).
+mod number {
+    use serde::Serializer;
+
+    /// Largest whole number an f64 holds exactly.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+
+    pub fn serialize<S: Serializer>(n: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if n.fract() == 0.0 && n.abs() <= EXACT {
+            // Exact: the value is whole and within i64's exactly representable range.
+            #[allow(clippy::cast_possible_truncation)]
+            s.serialize_i64(*n as i64)
+        } else {
+            s.serialize_f64(*n)
+        }
+    }
+
+    // serde's `serialize_with` hands over `&Option<f64>`.
+    #[allow(clippy::ref_option)]
+    pub fn serialize_option<S: Serializer>(n: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match n {
+            Some(n) => serialize(n, s),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 /// Whose calls share a counter.

@@ -2,6 +2,7 @@
 
 mod check;
 mod explain;
+mod import;
 mod schema;
 mod serve;
 
@@ -28,6 +29,9 @@ enum Command {
     Check(check::Args),
     /// Say which rule decides a tool call under a policy, and why.
     Explain(explain::Args),
+    /// Convert a policy from another gateway's format.
+    #[command(subcommand)]
+    Import(import::Command),
     /// Print the JSON Schema of the policy format.
     Schema,
 }
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve::run(args),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Explain(args)) => explain::run(&args),
+        Some(Command::Import(command)) => import::run(&command),
         Some(Command::Schema) => schema::run(),
     };
     match result {

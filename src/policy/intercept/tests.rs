@@ -59,14 +59,14 @@ fn stripe_fixture_converts_exactly() {
                         { "path": "args.currency", "op": "in", "value": ["usd", "eur"] }
                     ],
                     "limits": [{
-                        "counter": "create_charge.daily_spend", "window": "day", "max": 999999.0,
+                        "counter": "create_charge.daily_spend", "window": "day", "max": 999999,
                         "scope": "global", "increment_from": "args.amount"
                     }]
                 },
                 "create_issue": {
                     "reason": "Hourly limit of 5 new issues reached",
                     "limits": [{
-                        "counter": "create_issue._rate_hour", "window": "hour", "max": 5.0,
+                        "counter": "create_issue._rate_hour", "window": "hour", "max": 5,
                         "scope": "global"
                     }]
                 },
@@ -74,7 +74,7 @@ fn stripe_fixture_converts_exactly() {
                     "reason": "Refunds over $100.00 require manual processing",
                     "conditions": [{ "path": "args.amount", "op": "lte", "value": 10000 }],
                     "limits": [{
-                        "counter": "create_refund.daily_count", "window": "day", "max": 9.0,
+                        "counter": "create_refund.daily_count", "window": "day", "max": 9,
                         "scope": "global"
                     }]
                 },
@@ -84,7 +84,7 @@ fn stripe_fixture_converts_exactly() {
                 },
                 "*": {
                     "limits": [{
-                        "counter": "_global.calls_per_minute", "window": "minute", "max": 59.0,
+                        "counter": "_global.calls_per_minute", "window": "minute", "max": 59,
                         "scope": "global"
                     }]
                 }
@@ -113,7 +113,7 @@ fn default_deny_fixture_converts_exactly() {
                 "create_issue": {
                     "reason": "Hourly limit of 5 new issues reached",
                     "limits": [{
-                        "counter": "create_issue._rate_hour", "window": "hour", "max": 5.0,
+                        "counter": "create_issue._rate_hour", "window": "hour", "max": 5,
                         "scope": "global"
                     }]
                 },
@@ -123,7 +123,7 @@ fn default_deny_fixture_converts_exactly() {
                 },
                 "*": {
                     "limits": [{
-                        "counter": "_global._rate_minute", "window": "minute", "max": 60.0,
+                        "counter": "_global._rate_minute", "window": "minute", "max": 60,
                         "scope": "global"
                     }]
                 }
@@ -151,14 +151,14 @@ fn github_fixture_converts_exactly() {
                 "create_issue": {
                     "reason": "Hourly limit of 5 new issues reached",
                     "limits": [{
-                        "counter": "create_issue._rate_hour", "window": "hour", "max": 5.0,
+                        "counter": "create_issue._rate_hour", "window": "hour", "max": 5,
                         "scope": "global"
                     }]
                 },
                 "create_pull_request": {
                     "reason": "Hourly limit of 3 new pull requests reached",
                     "limits": [{
-                        "counter": "create_pull_request._rate_hour", "window": "hour", "max": 3.0,
+                        "counter": "create_pull_request._rate_hour", "window": "hour", "max": 3,
                         "scope": "global"
                     }]
                 },
@@ -168,7 +168,7 @@ fn github_fixture_converts_exactly() {
                 },
                 "*": {
                     "limits": [{
-                        "counter": "_global._rate_minute", "window": "minute", "max": 60.0,
+                        "counter": "_global._rate_minute", "window": "minute", "max": 60,
                         "scope": "global"
                     }]
                 }
