@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs livegate (`cargo run --release -- ARGS`), first installing the system packages it builds
-# against on Debian/Ubuntu when they are missing. With no ARGS livegate serves: the gateway,
-# a simulated Live when no Ableton answers, and the UI's URL.
+# against on Debian/Ubuntu when they are missing. With no ARGS livegate serves (`livegate serve`):
+# it loads the policy, reports what it allows, and applies every edit to the policy file live.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(uname -s)" = Linux ] && command -v dpkg-query >/dev/null; then
