@@ -10,6 +10,7 @@ pub mod admin;
 pub mod approval;
 pub mod audit;
 pub mod events;
+pub mod grants;
 pub mod mcp;
 pub mod policy;
 pub mod settings;

@@ -1,4 +1,4 @@
-//! Where livegate keeps its state on disk, and the settings file.
+//! Where livegate keeps its state on disk.
 //!
 //! Paths come from the `directories` crate (per-user config and data dirs).
 //! `LIVEGATE_HOME` overrides both, which tests and portable installs use: with
@@ -26,6 +26,14 @@ pub enum SettingsError {
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// The settings file is not valid.
+    #[error("{path} is not a valid settings file: {message}; fix it or move it away to start from defaults")]
+    Invalid {
+        /// The settings file.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
     },
 }
 
@@ -85,6 +93,11 @@ impl Paths {
     /// The audit database.
     pub fn audit_db(&self) -> PathBuf {
         self.data_dir.join("audit.db")
+    }
+
+    /// The tool pins (hashes of every tool definition seen).
+    pub fn pins_file(&self) -> PathBuf {
+        self.data_dir.join("pins.json")
     }
 }
 

@@ -1,0 +1,186 @@
+//! Grants: named agent credentials. A grant's token is shown once when it is created;
+//! livegate keeps only its SHA-256 in `settings.json`. The gateway authenticates each
+//! request's `Authorization: Bearer` token through a [`GrantStore`], which notices grants
+//! added or revoked by the CLI while the gateway runs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use base64::Engine;
+use parking_lot::RwLock;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::settings::{GrantRecord, Settings, SettingsError};
+
+/// Every token starts with this, so a leaked one is recognisable.
+pub const TOKEN_PREFIX: &str = "lg_";
+
+/// Why a grant could not be added or revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    /// The name is empty or has characters that would be confusing in logs.
+    #[error("grant name {0:?} must be 1 to 64 letters, digits, '-', '_' or '.'")]
+    BadName(String),
+    /// A grant with this name exists.
+    #[error("a grant named {0:?} exists already; revoke it first or pick another name")]
+    Exists(String),
+    /// No grant has this name.
+    #[error("no grant named {0:?}; `livegate grant list` shows them")]
+    NotFound(String),
+    /// The settings file could not be read or written.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+}
+
+/// A fresh random token (256 bits).
+pub fn new_token() -> String {
+    let mut bytes = [0_u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The hex SHA-256 of a token, as stored.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Adds a grant named `name` to the settings file and returns its token (shown only now).
+pub fn add(settings_file: &Path, name: &str) -> Result<String, GrantError> {
+    let valid = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !valid {
+        return Err(GrantError::BadName(name.to_string()));
+    }
+    let mut settings = Settings::load(settings_file)?;
+    if settings.grants.iter().any(|g| g.name == name) {
+        return Err(GrantError::Exists(name.to_string()));
+    }
+    let token = new_token();
+    settings.grants.push(GrantRecord {
+        name: name.to_string(),
+        token_sha256: hash_token(&token),
+        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    });
+    settings.save(settings_file)?;
+    Ok(token)
+}
+
+/// Removes the grant named `name`; its token stops working at once.
+pub fn revoke(settings_file: &Path, name: &str) -> Result<(), GrantError> {
+    let mut settings = Settings::load(settings_file)?;
+    let before = settings.grants.len();
+    settings.grants.retain(|g| g.name != name);
+    if settings.grants.len() == before {
+        return Err(GrantError::NotFound(name.to_string()));
+    }
+    settings.save(settings_file)?;
+    Ok(())
+}
+
+/// The grants in the settings file.
+pub fn list(settings_file: &Path) -> Result<Vec<GrantRecord>, GrantError> {
+    Ok(Settings::load(settings_file)?.grants)
+}
+
+#[derive(Debug, Default)]
+struct Known {
+    modified: Option<SystemTime>,
+    by_hash: HashMap<String, String>,
+}
+
+/// Authenticates tokens against the settings file, re-reading it whenever it changed.
+#[derive(Debug)]
+pub struct GrantStore {
+    settings_file: PathBuf,
+    known: RwLock<Known>,
+}
+
+impl GrantStore {
+    /// A store reading `settings_file`.
+    pub fn open(settings_file: &Path) -> Self {
+        let store = Self {
+            settings_file: settings_file.to_path_buf(),
+            known: RwLock::new(Known::default()),
+        };
+        store.refresh();
+        store
+    }
+
+    /// The grant name a token belongs to, if any.
+    pub fn authenticate(&self, token: &str) -> Option<String> {
+        self.refresh();
+        let hash = hash_token(token);
+        self.known.read().by_hash.get(&hash).cloned()
+    }
+
+    /// Re-reads the grants if the settings file changed since the last read. A broken file
+    /// keeps the grants last read (and says so in the log).
+    fn refresh(&self) {
+        let modified = std::fs::metadata(&self.settings_file)
+            .and_then(|m| m.modified())
+            .ok();
+        if self.known.read().modified == modified && modified.is_some() {
+            return;
+        }
+        match Settings::load(&self.settings_file) {
+            Ok(settings) => {
+                let by_hash = settings
+                    .grants
+                    .into_iter()
+                    .map(|g| (g.token_sha256, g.name))
+                    .collect();
+                *self.known.write() = Known { modified, by_hash };
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read grants; keeping the ones read before")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_prefixed_and_stored_only_as_hashes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("settings.json");
+        let store = GrantStore::open(&file);
+        let token = add(&file, "claude").expect("added");
+        assert!(token.starts_with(TOKEN_PREFIX) && token.len() > 40);
+        assert_ne!(token, new_token());
+        let text = std::fs::read_to_string(&file).expect("saved");
+        assert!(
+            !text.contains(&token),
+            "the token itself must not be stored"
+        );
+        assert!(text.contains(&hash_token(&token)));
+
+        // The store sees the new grant without a restart.
+        assert_eq!(store.authenticate(&token).as_deref(), Some("claude"));
+        assert_eq!(store.authenticate("lg_wrong"), None);
+        assert!(matches!(add(&file, "claude"), Err(GrantError::Exists(_))));
+        assert!(matches!(
+            add(&file, "two words"),
+            Err(GrantError::BadName(_))
+        ));
+
+        // Let the file's modification time move on before revoking.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        revoke(&file, "claude").expect("revoked");
+        assert_eq!(store.authenticate(&token), None);
+        assert!(matches!(
+            revoke(&file, "claude"),
+            Err(GrantError::NotFound(_))
+        ));
+        assert!(list(&file).expect("listed").is_empty());
+    }
+}

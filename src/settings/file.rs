@@ -1,0 +1,224 @@
+//! `settings.json`: what livegate listens on, which upstreams it forwards to, the grants
+//! (agent credentials, stored as hashes), and the limits of what it accepts.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::paths::SettingsError;
+
+/// Where the gateway listens when the settings do not say.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7420";
+
+/// Largest request body accepted when the settings do not say (4 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The whole settings file. Missing fields take their defaults; unknown fields are errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address the gateway listens on (`/mcp` for agents, `/api` for the admin UI).
+    pub listen: SocketAddr,
+    /// Browser origins allowed besides loopback ones (e.g. `https://my-tool.example`).
+    pub allowed_origins: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// The MCP servers behind livegate.
+    pub upstreams: Vec<UpstreamConfig>,
+    /// Agent credentials.
+    pub grants: Vec<GrantRecord>,
+    /// While true, every call except Read tools is denied ("paused by the user").
+    pub paused: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7420))),
+            allowed_origins: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            upstreams: Vec::new(),
+            grants: Vec::new(),
+            paused: false,
+        }
+    }
+}
+
+/// One MCP server behind livegate, and how it is reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum UpstreamConfig {
+    /// A child process speaking MCP over stdin/stdout; restarted when it dies.
+    Stdio {
+        /// Its name: namespaces colliding tools (`<name>.<tool>`), shown in the audit log.
+        name: String,
+        /// The program.
+        command: String,
+        /// Its arguments.
+        #[serde(default)]
+        args: Vec<String>,
+        /// Extra environment variables.
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+        /// Working folder.
+        #[serde(default)]
+        cwd: Option<PathBuf>,
+    },
+    /// A Streamable HTTP MCP server.
+    Http {
+        /// Its name.
+        name: String,
+        /// Its MCP endpoint, e.g. `http://127.0.0.1:9000/mcp`.
+        url: String,
+        /// Headers sent with every request (e.g. its own `Authorization`).
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// An upstream built into livegate.
+    Builtin {
+        /// Its name.
+        name: String,
+        /// Which one (e.g. `ableton`, or `echo` for tests).
+        builtin: String,
+    },
+}
+
+impl UpstreamConfig {
+    /// The upstream's name.
+    pub fn name(&self) -> &str {
+        match self {
+            UpstreamConfig::Stdio { name, .. }
+            | UpstreamConfig::Http { name, .. }
+            | UpstreamConfig::Builtin { name, .. } => name,
+        }
+    }
+}
+
+/// A grant as stored: the token itself is never kept, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRecord {
+    /// The agent's name (`claude-desktop`, `cursor`).
+    pub name: String,
+    /// Hex SHA-256 of the token.
+    pub token_sha256: String,
+    /// When it was created (RFC 3339).
+    pub created: String,
+}
+
+impl Settings {
+    /// Reads the settings file; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => {
+                return Err(SettingsError::Io {
+                    action: "reading",
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let settings: Self = serde_json::from_str(&text).map_err(|e| SettingsError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        settings.check(path)?;
+        Ok(settings)
+    }
+
+    /// Writes the settings file atomically (a temporary file renamed over the old one).
+    pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        let io = |action: &'static str| {
+            move |source| SettingsError::Io {
+                action,
+                path: path.to_path_buf(),
+                source,
+            }
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io("creating folder for"))?;
+        }
+        let text = serde_json::to_string_pretty(self).map_err(|e| SettingsError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text + "\n").map_err(io("writing"))?;
+        std::fs::rename(&tmp, path).map_err(io("replacing"))
+    }
+
+    /// Checks what serde cannot: unique, usable upstream names.
+    fn check(&self, path: &Path) -> Result<(), SettingsError> {
+        let invalid = |message: String| SettingsError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (i, upstream) in self.upstreams.iter().enumerate() {
+            let name = upstream.name();
+            if name.is_empty() || name.contains(|c: char| c == '.' || c.is_whitespace()) {
+                return Err(invalid(format!(
+                    "upstreams[{i}].name {name:?} must be non-empty, without dots or spaces"
+                )));
+            }
+            if !seen.insert(name) {
+                return Err(invalid(format!(
+                    "upstreams[{i}].name {name:?} is used twice"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_gives_defaults_and_saves_round_trip() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("settings.json");
+        let mut settings = Settings::load(&path).expect("defaults");
+        assert_eq!(settings.listen.to_string(), DEFAULT_LISTEN);
+        settings.upstreams.push(UpstreamConfig::Stdio {
+            name: "everything".into(),
+            command: "npx".into(),
+            args: vec!["server-everything".into()],
+            env: BTreeMap::new(),
+            cwd: None,
+        });
+        settings.save(&path).expect("saved");
+        assert_eq!(Settings::load(&path).expect("loads"), settings);
+        let text = std::fs::read_to_string(&path).expect("written");
+        assert!(text.contains("\"type\": \"stdio\""), "{text}");
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, r#"{"listen": "127.0.0.1:1", "lisen": 1}"#).expect("write");
+        let err = Settings::load(&path)
+            .expect_err("unknown field")
+            .to_string();
+        assert!(err.contains("unknown field `lisen`"), "{err}");
+        std::fs::write(
+            &path,
+            r#"{"upstreams": [{"name": "a", "type": "builtin", "builtin": "echo"},
+                              {"name": "a", "type": "http", "url": "http://127.0.0.1:1/mcp"}]}"#,
+        )
+        .expect("write");
+        let err = Settings::load(&path).expect_err("duplicate").to_string();
+        assert!(
+            err.contains("upstreams[1].name \"a\" is used twice"),
+            "{err}"
+        );
+    }
+}

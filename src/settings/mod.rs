@@ -1,0 +1,9 @@
+//! Where livegate keeps its state on disk ([`Paths`]) and the one settings file
+//! (`settings.json`: listen address, upstreams, grants, security limits), read and written
+//! by [`Settings`].
+
+mod file;
+mod paths;
+
+pub use file::{GrantRecord, Settings, UpstreamConfig, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES};
+pub use paths::{Paths, SettingsError, HOME_ENV};
