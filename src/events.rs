@@ -23,6 +23,18 @@ pub enum Event {
         /// True while paused.
         paused: bool,
     },
+    /// An upstream changed a pinned tool's definition; the tool is blocked until accepted.
+    ToolChanged {
+        /// The pin key, `<upstream>/<tool>`.
+        key: String,
+    },
+    /// An upstream became ready, started, or went down.
+    UpstreamHealth {
+        /// The upstream's name.
+        upstream: String,
+        /// Its health now, as text (`ready`, `starting`, `down: …`).
+        health: String,
+    },
 }
 
 /// A cloneable handle to the bus; every clone publishes to the same subscribers.

@@ -7,6 +7,10 @@
 //! and each transport converts between that and whatever revision its peer speaks.
 //! Fields livegate does not interpret pass through unchanged.
 
+pub mod builtin;
+
+pub use builtin::EchoUpstream;
+
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::broadcast;
