@@ -13,4 +13,5 @@ pub mod events;
 pub mod grants;
 pub mod mcp;
 pub mod policy;
+pub mod server;
 pub mod settings;

@@ -260,7 +260,7 @@ impl Drop for KillOnDrop {
 fn serve_writes_the_recommended_policy_then_applies_valid_edits_and_rejects_bad_ones() {
     let home = tempfile::tempdir().expect("temp dir");
     let mut child = livegate()
-        .arg("serve")
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .env("LIVEGATE_HOME", home.path())
         .env_remove("LIVEGATE_POLICY")
         .stdin(Stdio::null())

@@ -2,7 +2,10 @@
 
 mod check;
 mod explain;
+mod grant;
 mod import;
+mod pause;
+mod pins;
 mod schema;
 mod serve;
 
@@ -23,8 +26,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run livegate: load the policy, report it, and apply every edit to the file live.
+    /// Run the gateway: agents connect to its MCP URL; every call is checked by the policy.
     Serve(serve::Args),
+    /// Manage agent credentials (grants).
+    #[command(subcommand)]
+    Grant(grant::Command),
+    /// Review tools whose definition changed upstream.
+    #[command(subcommand)]
+    Pins(pins::Command),
+    /// Pause all agents: only Read tools run until `livegate resume`.
+    Pause,
+    /// Resume all agents.
+    Resume,
     /// Validate policy files; prints every error with its JSON path, exits 1 if any.
     Check(check::Args),
     /// Say which rule decides a tool call under a policy, and why.
@@ -42,6 +55,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => serve::run(serve::Args::default()),
         Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::Grant(command)) => grant::run(&command),
+        Some(Command::Pins(command)) => pins::run(&command),
+        Some(Command::Pause) => pause::run(true),
+        Some(Command::Resume) => pause::run(false),
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Explain(args)) => explain::run(&args),
         Some(Command::Import(command)) => import::run(&command),

@@ -1,16 +1,16 @@
-//! `livegate serve` (also what `livegate` alone does): loads the policy, reports what it
-//! allows, and keeps it in force, applying every valid edit to the file as it is saved.
+//! `livegate serve` (also what `livegate` alone does): runs the gateway. Agents connect to
+//! the printed MCP URL with a grant token; every tool call is decided by the policy, which
+//! is reloaded whenever its file is saved.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
-use livegate::events::{Event, EventBus};
+use livegate::events::Event;
 use livegate::policy::builtin::ABLETON_DEFAULT_JSON;
-use livegate::policy::{
-    Action, Catalog, CompiledPolicy, PolicyHandle, PolicyWatcher, Reloaded, SystemClock,
-};
+use livegate::policy::{Action, Catalog, CompiledPolicy, Reloaded};
+use livegate::server::{self, ServerOptions};
 use livegate::settings::Paths;
 
 /// Arguments of `livegate serve`.
@@ -20,6 +20,9 @@ pub struct Args {
     /// recommended Ableton policy on first start).
     #[arg(long, env = "LIVEGATE_POLICY")]
     policy: Option<PathBuf>,
+    /// Listen here instead of the address in settings.json (e.g. 127.0.0.1:0 for any free port).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
     /// Extra risk catalogs (JSON, same shape as policies/catalog/ableton.json).
     #[arg(long = "catalog")]
     catalogs: Vec<PathBuf>,
@@ -28,70 +31,74 @@ pub struct Args {
 /// Serves until Ctrl-C.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("livegate {}", env!("CARGO_PKG_VERSION"));
+    let paths = Paths::discover()?;
+    paths.ensure()?;
     let policy_file = match args.policy {
         Some(file) => file,
-        None => default_policy_file()?,
+        None => default_policy_file(&paths)?,
     };
-    let mut catalog = Catalog::ableton();
-    for file in &args.catalogs {
-        catalog.merge(Catalog::from_file(file)?);
-    }
-    let handle = Arc::new(PolicyHandle::deny_all(
-        Arc::new(catalog),
-        Arc::new(SystemClock),
-    ));
-    // Watch first, then load: an edit made in between is then seen, not lost.
-    let bus = EventBus::new();
-    let mut events = bus.subscribe();
-    let _watcher = PolicyWatcher::start(Arc::clone(&handle), &policy_file, bus)?;
-    match handle.reload_file(&policy_file) {
-        Ok(Reloaded::Policy) => {}
-        Ok(Reloaded::NoFileDenyAll) => println!(
-            "no policy file at {}: every call is denied until one is there",
-            policy_file.display()
-        ),
-        Err(errors) => println!(
-            "the policy file {} is not valid, so every call is denied until it is fixed:\n{errors}",
-            policy_file.display()
-        ),
-    }
-    report(&policy_file, &handle.current());
-
-    println!(
-        "watching {} for changes; press Ctrl-C to stop",
-        policy_file.display()
-    );
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let catalogs = args
+        .catalogs
+        .iter()
+        .map(|f| Catalog::from_file(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async {
+    runtime.block_on(async move {
+        let options = ServerOptions { paths, policy_file: policy_file.clone(), listen: args.listen, catalogs };
+        let running = server::start(options).await?;
+        match &running.initial_policy {
+            Ok(Reloaded::Policy) => {}
+            Ok(Reloaded::NoFileDenyAll) => println!(
+                "no policy file at {}: every call is denied until one is there",
+                policy_file.display()
+            ),
+            Err(errors) => println!(
+                "the policy file {} is not valid, so every call is denied until it is fixed:\n{errors}",
+                policy_file.display()
+            ),
+        }
+        report(&policy_file, &running.policy.current());
+        let upstreams: Vec<&str> = running.gateway.upstreams().iter().map(|u| u.name()).collect();
+        if upstreams.is_empty() {
+            println!("no upstreams yet: add MCP servers to `upstreams` in {}", Paths::discover()?.settings_file().display());
+        } else {
+            println!("upstreams: {}", upstreams.join(", "));
+        }
+        println!("MCP endpoint for agents: {}", running.mcp_url());
+        println!("agents need a token: `livegate grant add NAME`");
+        println!("watching {} for changes; press Ctrl-C to stop", policy_file.display());
+        let mut events = running.bus.subscribe();
         loop {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 event = events.recv() => match event {
-                    Ok(Event::PolicyReloaded { ok: true, .. }) => report(&policy_file, &handle.current()),
+                    Ok(Event::PolicyReloaded { ok: true, .. }) => report(&policy_file, &running.policy.current()),
                     Ok(Event::PolicyReloaded { ok: false, errors }) => {
                         println!("edit rejected, the last good policy stays in force:");
                         for error in errors {
                             println!("  {error}");
                         }
                     }
+                    Ok(Event::ToolChanged { key }) => println!(
+                        "tool {key} changed its definition upstream and is blocked; `livegate pins list` shows it, `livegate pins accept {key}` allows it"
+                    ),
+                    Ok(Event::PausedChanged { paused }) => println!("agents {}", if paused { "paused" } else { "resumed" }),
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 },
             }
         }
-    });
-    println!("livegate stopped");
-    Ok(ExitCode::SUCCESS)
+        running.stop().await;
+        println!("livegate stopped");
+        Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+    })
 }
 
 /// `policy.json` in the config folder, written from the recommended policy if missing.
-fn default_policy_file() -> anyhow::Result<PathBuf> {
-    let paths = Paths::discover()?;
-    paths.ensure()?;
+fn default_policy_file(paths: &Paths) -> anyhow::Result<PathBuf> {
     let file = paths.policy_file();
     if !file.exists() {
         std::fs::write(&file, ABLETON_DEFAULT_JSON)

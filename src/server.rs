@@ -1,0 +1,237 @@
+//! Running livegate: reads the settings, loads and watches the policy, starts the upstreams,
+//! builds the gateway and serves it over HTTP. The CLI's `serve`, `connect --embedded` and the
+//! desktop shell all start livegate through [`start`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::approval::{Approver, NoApprover};
+use crate::events::EventBus;
+use crate::grants::GrantStore;
+use crate::mcp::downstream::http::{self, HttpConfig};
+use crate::mcp::gateway::Gateway;
+use crate::mcp::pins::PinStore;
+use crate::mcp::upstream::{EchoUpstream, Upstream};
+use crate::policy::watch::WatchError;
+use crate::policy::{Catalog, PolicyErrors, PolicyHandle, PolicyWatcher, Reloaded, SystemClock};
+use crate::settings::{Paths, Settings, SettingsError, UpstreamConfig};
+
+/// How often the settings file is checked for edits (pause, grants) made by the CLI.
+const SETTINGS_POLL: Duration = Duration::from_millis(300);
+
+/// Why livegate could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Settings or data files could not be read.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The policy file could not be watched.
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+    /// The listen address is taken or not allowed.
+    #[error("cannot listen on {addr}: {source}; is another livegate running? Change `listen` in settings.json or pass --listen")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An upstream in the settings cannot be built.
+    #[error("upstream {name}: {reason}")]
+    Upstream {
+        /// Its name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// livegate's folders.
+    pub paths: Paths,
+    /// The policy file to enforce and watch.
+    pub policy_file: PathBuf,
+    /// Listen here instead of the settings' address (port 0 picks a free one).
+    pub listen: Option<SocketAddr>,
+    /// Extra risk catalogs.
+    pub catalogs: Vec<Catalog>,
+}
+
+/// A running livegate.
+pub struct Running {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The gateway core.
+    pub gateway: Arc<Gateway>,
+    /// The policy in force.
+    pub policy: Arc<PolicyHandle>,
+    /// How the first policy load went (`Err`: the file is invalid, so everything is denied).
+    pub initial_policy: Result<Reloaded, PolicyErrors>,
+    /// The event bus everything publishes on.
+    pub bus: EventBus,
+    shutdown: CancellationToken,
+    server: JoinHandle<std::io::Result<()>>,
+    _watcher: PolicyWatcher,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Running {
+    /// The MCP endpoint agents connect to.
+    pub fn mcp_url(&self) -> String {
+        format!("http://{}/mcp", self.addr)
+    }
+
+    /// Stops serving and waits for the server to finish.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        match self.server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the HTTP server stopped with an error"),
+            Err(e) => tracing::warn!(error = %e, "the HTTP server task failed"),
+        }
+    }
+
+    /// Resolves when the server stops on its own (it should not).
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.server).await;
+    }
+}
+
+/// Starts livegate: policy, upstreams, gateway, HTTP server.
+pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
+    options.paths.ensure()?;
+    let settings_file = options.paths.settings_file();
+    let settings = Settings::load(&settings_file)?;
+    let mut catalog = Catalog::ableton();
+    for extra in options.catalogs {
+        catalog.merge(extra);
+    }
+    let policy = Arc::new(PolicyHandle::deny_all(
+        Arc::new(catalog),
+        Arc::new(SystemClock),
+    ));
+    let bus = EventBus::new();
+    // Watch first, then load: an edit made in between is seen, not lost.
+    let watcher = PolicyWatcher::start(Arc::clone(&policy), &options.policy_file, bus.clone())?;
+    let initial_policy = policy.reload_file(&options.policy_file);
+
+    let upstreams = build_upstreams(&settings.upstreams)?;
+    let pins = Arc::new(PinStore::open(&options.paths.pins_file())?);
+    let approver: Arc<dyn Approver> = Arc::new(NoApprover);
+    let gateway = Gateway::new(Arc::clone(&policy), upstreams, pins, approver, bus.clone());
+    gateway.set_paused(settings.paused);
+
+    let addr = options.listen.unwrap_or(settings.listen);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Listen { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServerError::Listen { addr, source })?;
+    let router = http::router(HttpConfig {
+        gateway: Arc::clone(&gateway),
+        grants: Arc::new(GrantStore::open(&settings_file)),
+        allowed_origins: settings.allowed_origins.clone(),
+        max_body_bytes: settings.max_body_bytes,
+        listen: addr,
+    });
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    let server = tokio::spawn(http::serve(listener, router, async move {
+        stop.cancelled().await
+    }));
+    tokio::spawn(follow_settings(
+        settings_file,
+        Arc::downgrade(&gateway),
+        shutdown.clone(),
+    ));
+    tracing::info!(%addr, "livegate is serving MCP at http://{addr}/mcp");
+    Ok(Running {
+        addr,
+        gateway,
+        policy,
+        initial_policy,
+        bus,
+        shutdown,
+        server,
+        _watcher: watcher,
+    })
+}
+
+/// Builds the configured upstreams.
+pub fn build_upstreams(configs: &[UpstreamConfig]) -> Result<Vec<Arc<dyn Upstream>>, ServerError> {
+    configs.iter().map(build_upstream).collect()
+}
+
+fn build_upstream(config: &UpstreamConfig) -> Result<Arc<dyn Upstream>, ServerError> {
+    match config {
+        UpstreamConfig::Builtin { name, builtin } if builtin == "echo" => {
+            Ok(Arc::new(EchoUpstream::new(name.clone())))
+        }
+        UpstreamConfig::Builtin { name, builtin } => Err(ServerError::Upstream {
+            name: name.clone(),
+            reason: format!("there is no built-in upstream {builtin:?}; built-ins: echo"),
+        }),
+        UpstreamConfig::Stdio { name, .. } | UpstreamConfig::Http { name, .. } => {
+            Err(ServerError::Upstream {
+                name: name.clone(),
+                reason: "this kind of upstream is not available in this build".to_string(),
+            })
+        }
+    }
+}
+
+/// Applies edits to the settings file that matter while running (pause/resume).
+async fn follow_settings(
+    file: PathBuf,
+    gateway: std::sync::Weak<Gateway>,
+    stop: CancellationToken,
+) {
+    let mut seen: Option<SystemTime> = modified(&file);
+    let mut tick = tokio::time::interval(SETTINGS_POLL);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let now = modified(&file);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        let Some(gateway) = gateway.upgrade() else {
+            return;
+        };
+        match Settings::load(&file) {
+            Ok(settings) => {
+                if settings.paused != gateway.is_paused() {
+                    tracing::info!(
+                        paused = settings.paused,
+                        "agents {}",
+                        if settings.paused { "paused" } else { "resumed" }
+                    );
+                }
+                gateway.set_paused(settings.paused);
+            }
+            Err(e) => tracing::error!(error = %e, "settings edit ignored"),
+        }
+    }
+}
+
+fn modified(file: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(file).and_then(|m| m.modified()).ok()
+}
