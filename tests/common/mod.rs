@@ -1,0 +1,193 @@
+//! Shared by the gateway tests: a real livegate on 127.0.0.1 with a temporary home, a
+//! grant token, and a small HTTP client that speaks raw JSON-RPC.
+
+#![allow(dead_code)] // each test binary uses a different part of this
+
+use std::path::Path;
+
+use livegate::server::{self, Running, ServerOptions};
+use livegate::settings::{Paths, Settings, UpstreamConfig};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::{json, Value};
+
+/// A running livegate for one test.
+pub struct TestGateway {
+    pub running: Running,
+    pub token: String,
+    pub url: String,
+    pub home: tempfile::TempDir,
+    pub http: reqwest::Client,
+}
+
+/// Starts livegate with `policy` and the given upstreams (the echo built-in by default).
+pub async fn start(policy: &str, upstreams: Vec<UpstreamConfig>) -> TestGateway {
+    let home = tempfile::tempdir().expect("temp dir");
+    let paths = Paths::under(home.path());
+    paths.ensure().expect("folders");
+    let settings = Settings {
+        upstreams,
+        ..Settings::default()
+    };
+    settings
+        .save(&paths.settings_file())
+        .expect("settings saved");
+    let token = livegate::grants::add(&paths.settings_file(), "tester").expect("grant added");
+    std::fs::write(paths.policy_file(), policy).expect("policy written");
+    let running = server::start(ServerOptions {
+        policy_file: paths.policy_file(),
+        paths,
+        listen: Some(([127, 0, 0, 1], 0).into()),
+        catalogs: Vec::new(),
+    })
+    .await
+    .expect("livegate starts");
+    let url = running.mcp_url();
+    TestGateway {
+        running,
+        token,
+        url,
+        home,
+        http: reqwest::Client::new(),
+    }
+}
+
+/// The echo built-in upstream.
+pub fn echo(name: &str) -> UpstreamConfig {
+    UpstreamConfig::Builtin {
+        name: name.to_string(),
+        builtin: "echo".to_string(),
+    }
+}
+
+/// A reply: status, headers and body (JSON when it parses, else `Value::String`).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestGateway {
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// POSTs `body` with the grant token, JSON content type and both Accept types.
+    pub async fn post(&self, body: &Value, extra: &[(&str, &str)]) -> Reply {
+        self.post_raw(body.to_string().into_bytes(), &self.token, extra)
+            .await
+    }
+
+    pub async fn post_raw(&self, body: Vec<u8>, token: &str, extra: &[(&str, &str)]) -> Reply {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(body);
+        if !token.is_empty() {
+            request = request.bearer_auth(token);
+        }
+        for (k, v) in extra {
+            request = request.header(
+                HeaderName::from_bytes(k.as_bytes()).expect("header name"),
+                HeaderValue::from_str(v).expect("header value"),
+            );
+        }
+        reply(request.send().await.expect("request sent")).await
+    }
+
+    /// Initializes a handshake session in `revision`; returns its session id.
+    pub async fn initialize(&self, revision: &str) -> String {
+        let r = self
+            .post(
+                &json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                    "protocolVersion": revision, "capabilities": {},
+                    "clientInfo": {"name": "livegate-tests", "version": "1"}}}),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        assert_eq!(r.body["result"]["protocolVersion"], revision);
+        let session = r
+            .headers
+            .get("mcp-session-id")
+            .expect("session id")
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let r = self.post(&note, &[("mcp-session-id", &session)]).await;
+        assert_eq!(r.status, 202);
+        session
+    }
+
+    /// A request in a handshake session.
+    pub async fn call(&self, session: &str, id: u64, method: &str, params: Value) -> Reply {
+        self.post(
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+            &[
+                ("mcp-session-id", session),
+                ("mcp-protocol-version", "2025-11-25"),
+            ],
+        )
+        .await
+    }
+
+    /// A request in the stateless revision, with correct `_meta` and headers.
+    pub async fn stateless(&self, id: u64, method: &str, mut params: Value) -> Reply {
+        params["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2026-07-28");
+        params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({});
+        let name = params
+            .get("name")
+            .or_else(|| params.get("uri"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let mut headers = vec![
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", method),
+        ];
+        if let Some(name) = name.as_deref() {
+            headers.push(("mcp-name", name));
+        }
+        self.post(
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+            &headers,
+        )
+        .await
+    }
+}
+
+pub async fn reply(response: reqwest::Response) -> Reply {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body read");
+    let body = if headers
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/event-stream"))
+    {
+        // The last `data:` event of an SSE response is the JSON-RPC response.
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+            .last()
+            .unwrap_or(Value::Null)
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// The text of a tool result's first content item.
+pub fn tool_text(reply: &Reply) -> String {
+    reply.body["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
