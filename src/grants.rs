@@ -93,6 +93,8 @@ pub fn list(settings_file: &Path) -> Result<Vec<GrantRecord>, GrantError> {
 struct Known {
     modified: Option<SystemTime>,
     by_hash: HashMap<String, String>,
+    /// Grants that live only in memory (`livegate connect --embedded`).
+    ephemeral: HashMap<String, String>,
 }
 
 /// Authenticates tokens against the settings file, re-reading it whenever it changed.
@@ -117,7 +119,23 @@ impl GrantStore {
     pub fn authenticate(&self, token: &str) -> Option<String> {
         self.refresh();
         let hash = hash_token(token);
-        self.known.read().by_hash.get(&hash).cloned()
+        let known = self.known.read();
+        known
+            .by_hash
+            .get(&hash)
+            .or_else(|| known.ephemeral.get(&hash))
+            .cloned()
+    }
+
+    /// Adds a grant that lives only as long as this store (never written to disk) and
+    /// returns its token.
+    pub fn add_ephemeral(&self, name: &str) -> String {
+        let token = new_token();
+        self.known
+            .write()
+            .ephemeral
+            .insert(hash_token(&token), name.to_string());
+        token
     }
 
     /// Re-reads the grants if the settings file changed since the last read. A broken file
@@ -136,7 +154,9 @@ impl GrantStore {
                     .into_iter()
                     .map(|g| (g.token_sha256, g.name))
                     .collect();
-                *self.known.write() = Known { modified, by_hash };
+                let mut known = self.known.write();
+                known.modified = modified;
+                known.by_hash = by_hash;
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot read grants; keeping the ones read before")

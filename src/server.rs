@@ -76,6 +76,8 @@ pub struct Running {
     pub initial_policy: Result<Reloaded, PolicyErrors>,
     /// The event bus everything publishes on.
     pub bus: EventBus,
+    /// The grant tokens the HTTP endpoint accepts.
+    pub grants: Arc<GrantStore>,
     shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     _watcher: PolicyWatcher,
@@ -142,9 +144,10 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
     let addr = listener
         .local_addr()
         .map_err(|source| ServerError::Listen { addr, source })?;
+    let grants = Arc::new(GrantStore::open(&settings_file));
     let router = http::router(HttpConfig {
         gateway: Arc::clone(&gateway),
-        grants: Arc::new(GrantStore::open(&settings_file)),
+        grants: Arc::clone(&grants),
         allowed_origins: settings.allowed_origins.clone(),
         max_body_bytes: settings.max_body_bytes,
         listen: addr,
@@ -166,10 +169,29 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
         policy,
         initial_policy,
         bus,
+        grants,
         shutdown,
         server,
         _watcher: watcher,
     })
+}
+
+/// `policy.json` in the config folder, written from the recommended Ableton policy when it
+/// does not exist yet; `true` when it was just written.
+pub fn ensure_policy_file(paths: &Paths) -> Result<(PathBuf, bool), SettingsError> {
+    let file = paths.policy_file();
+    if file.exists() {
+        return Ok((file, false));
+    }
+    paths.ensure()?;
+    std::fs::write(&file, crate::policy::builtin::ABLETON_DEFAULT_JSON).map_err(|source| {
+        SettingsError::Io {
+            action: "writing the recommended policy to",
+            path: file.clone(),
+            source,
+        }
+    })?;
+    Ok((file, true))
 }
 
 /// Builds the configured upstreams.

@@ -5,4 +5,5 @@ pub mod downstream;
 pub mod gateway;
 pub mod jsonrpc;
 pub mod pins;
+pub mod sse;
 pub mod upstream;

@@ -1,6 +1,7 @@
 //! The `livegate` command line: one subcommand per job, each in its own module.
 
 mod check;
+mod connect;
 mod explain;
 mod grant;
 mod import;
@@ -28,6 +29,8 @@ struct Cli {
 enum Command {
     /// Run the gateway: agents connect to its MCP URL; every call is checked by the policy.
     Serve(serve::Args),
+    /// A stdio MCP server bridging to the gateway (for clients that launch a command).
+    Connect(connect::Args),
     /// Manage agent credentials (grants).
     #[command(subcommand)]
     Grant(grant::Command),
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => serve::run(serve::Args::default()),
         Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::Connect(args)) => connect::run(&args),
         Some(Command::Grant(command)) => grant::run(&command),
         Some(Command::Pins(command)) => pins::run(&command),
         Some(Command::Pause) => pause::run(true),

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use livegate::events::Event;
-use livegate::policy::builtin::ABLETON_DEFAULT_JSON;
 use livegate::policy::{Action, Catalog, CompiledPolicy, Reloaded};
 use livegate::server::{self, ServerOptions};
 use livegate::settings::Paths;
@@ -35,7 +34,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     paths.ensure()?;
     let policy_file = match args.policy {
         Some(file) => file,
-        None => default_policy_file(&paths)?,
+        None => {
+            let (file, written) = server::ensure_policy_file(&paths)?;
+            if written {
+                println!(
+                    "wrote livegate's recommended Ableton policy to {}",
+                    file.display()
+                );
+            }
+            file
+        }
     };
     let catalogs = args
         .catalogs
@@ -95,20 +103,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("livegate stopped");
         Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
     })
-}
-
-/// `policy.json` in the config folder, written from the recommended policy if missing.
-fn default_policy_file(paths: &Paths) -> anyhow::Result<PathBuf> {
-    let file = paths.policy_file();
-    if !file.exists() {
-        std::fs::write(&file, ABLETON_DEFAULT_JSON)
-            .with_context(|| format!("writing the recommended policy to {}", file.display()))?;
-        println!(
-            "wrote livegate's recommended Ableton policy to {}",
-            file.display()
-        );
-    }
-    Ok(file)
 }
 
 /// One paragraph on what the policy in force does with the catalog's tools.
