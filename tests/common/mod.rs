@@ -169,9 +169,9 @@ pub async fn reply(response: reqwest::Response) -> Reply {
     {
         // The last `data:` event of an SSE response is the JSON-RPC response.
         text.lines()
+            .rev()
             .filter_map(|l| l.strip_prefix("data:"))
-            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
-            .last()
+            .find_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
             .unwrap_or(Value::Null)
     } else {
         serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()))
