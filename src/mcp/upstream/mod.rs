@@ -8,8 +8,10 @@
 //! Fields livegate does not interpret pass through unchanged.
 
 pub mod builtin;
+pub mod stdio;
 
 pub use builtin::EchoUpstream;
+pub use stdio::{StdioOptions, StdioUpstream};
 
 use serde::Serialize;
 use serde_json::Value;
