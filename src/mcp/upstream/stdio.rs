@@ -11,6 +11,8 @@
 //! [`StdioUpstream::shutdown`] is called or the last handle is dropped.
 
 mod supervisor;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
