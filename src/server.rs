@@ -16,7 +16,7 @@ use crate::grants::GrantStore;
 use crate::mcp::downstream::http::{self, HttpConfig};
 use crate::mcp::gateway::Gateway;
 use crate::mcp::pins::PinStore;
-use crate::mcp::upstream::{EchoUpstream, Upstream};
+use crate::mcp::upstream::{EchoUpstream, StdioOptions, StdioUpstream, Upstream};
 use crate::policy::watch::WatchError;
 use crate::policy::{Catalog, PolicyErrors, PolicyHandle, PolicyWatcher, Reloaded, SystemClock};
 use crate::settings::{Paths, Settings, SettingsError, UpstreamConfig};
@@ -208,12 +208,24 @@ fn build_upstream(config: &UpstreamConfig) -> Result<Arc<dyn Upstream>, ServerEr
             name: name.clone(),
             reason: format!("there is no built-in upstream {builtin:?}; built-ins: echo"),
         }),
-        UpstreamConfig::Stdio { name, .. } | UpstreamConfig::Http { name, .. } => {
-            Err(ServerError::Upstream {
-                name: name.clone(),
-                reason: "this kind of upstream is not available in this build".to_string(),
-            })
-        }
+        UpstreamConfig::Stdio {
+            name,
+            command,
+            args,
+            env,
+            cwd,
+        } => Ok(StdioUpstream::spawn(
+            name.clone(),
+            command.clone(),
+            args.clone(),
+            env.clone(),
+            cwd.clone(),
+            StdioOptions::default(),
+        )),
+        UpstreamConfig::Http { name, .. } => Err(ServerError::Upstream {
+            name: name.clone(),
+            reason: "this kind of upstream is not available in this build".to_string(),
+        }),
     }
 }
 
