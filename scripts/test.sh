@@ -2,7 +2,9 @@
 # Runs every livegate test, the way CI does.
 #
 #   1. installs the system packages the tests need (when run as root and they are missing),
-#   2. cargo fmt --check, cargo clippy -D warnings, and every test in the workspace.
+#   2. prepares the test peers in .test-env/ (Python MCP SDK 1.x and 2.x, the npm reference
+#      MCP server),
+#   3. cargo fmt --check, cargo clippy -D warnings, and every test in the workspace.
 #
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
@@ -13,9 +15,10 @@ export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 step() { printf '\n==> %s\n' "$*"; }
 
 # ---- 1. system packages --------------------------------------------------------------
-# Build: pkg-config + ALSA headers (midir). Later test peers (JACK for MIDI, a Python MCP
-# client, a browser) add their packages here as their tests arrive.
-PACKAGES=(pkg-config libasound2-dev)
+# Build: pkg-config + ALSA headers (midir). Peers: python3-venv (the Python MCP SDK as a real
+# agent), nodejs + npm (the reference MCP server as a real upstream).
+PACKAGES=(pkg-config libasound2-dev python3-venv)
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 if command -v dpkg-query >/dev/null; then # Debian/Ubuntu; elsewhere (macOS) nothing is needed
@@ -36,7 +39,31 @@ if ((${#missing[@]})); then
   fi
 fi
 
-# ---- 2. checks and tests -------------------------------------------------------------
+# ---- 2. test peers (in .test-env/, reused when already there) ---------------------------
+export LIVEGATE_TEST_ENV="$PWD/.test-env"
+# With this set, tests that need a peer fail instead of skipping when it is missing.
+export LIVEGATE_REQUIRE_PEERS=1
+mkdir -p "$LIVEGATE_TEST_ENV"
+# The official Python MCP SDK: 1.x speaks the handshake revisions, 2.x also 2026-07-28.
+for pair in "py-mcp1 mcp==1.30.0" "py-mcp2 mcp==2.3.0"; do
+  set -- $pair
+  venv="$LIVEGATE_TEST_ENV/$1"
+  if ! "$venv/bin/python" -c "import mcp" 2>/dev/null; then
+    step "installing $2 into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$2"
+  fi
+done
+# The reference MCP server, as a stdio upstream.
+everything="$LIVEGATE_TEST_ENV/npm/node_modules/.bin/mcp-server-everything"
+if [ ! -x "$everything" ]; then
+  step "installing @modelcontextprotocol/server-everything"
+  mkdir -p "$LIVEGATE_TEST_ENV/npm"
+  (cd "$LIVEGATE_TEST_ENV/npm" && npm install --silent --no-audit --no-fund @modelcontextprotocol/server-everything@2026.8.31)
+fi
+
+# ---- 3. checks and tests -------------------------------------------------------------
 step "cargo fmt --check"
 cargo fmt --all --check
 

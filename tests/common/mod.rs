@@ -191,3 +191,28 @@ pub fn tool_text(reply: &Reply) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// A test peer installed by `scripts/test.sh` under `.test-env/` (or `$LIVEGATE_TEST_ENV`).
+/// `None` means it is not installed; with `LIVEGATE_REQUIRE_PEERS=1` (as CI sets) that fails
+/// the test instead, so CI can never skip it silently.
+pub fn peer(relative: &str) -> Option<std::path::PathBuf> {
+    let root = std::env::var_os("LIVEGATE_TEST_ENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".test-env"));
+    let path = root.join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("LIVEGATE_REQUIRE_PEERS").is_none(),
+        "test peer {} is missing; run ./scripts/test.sh to install it",
+        path.display()
+    );
+    eprintln!("skipping: test peer {} is not installed (./scripts/test.sh installs it)", path.display());
+    None
+}
+
+/// Adds a grant to a running test gateway's settings and returns its token.
+pub fn new_grant(gw: &TestGateway, name: &str) -> String {
+    livegate::grants::add(&Paths::under(gw.home()).settings_file(), name).expect("grant added")
+}
