@@ -15,23 +15,33 @@ pub struct TestGateway {
     pub running: Running,
     pub token: String,
     pub url: String,
-    pub home: tempfile::TempDir,
+    home: std::path::PathBuf,
+    _owned_home: Option<tempfile::TempDir>,
     pub http: reqwest::Client,
 }
 
-/// Starts livegate with `policy` and the given upstreams (the echo built-in by default).
+/// Starts livegate in a fresh temporary home with `policy` and the given upstreams.
 pub async fn start(policy: &str, upstreams: Vec<UpstreamConfig>) -> TestGateway {
     let home = tempfile::tempdir().expect("temp dir");
-    let paths = Paths::under(home.path());
+    let mut gw = start_in(home.path(), policy, upstreams).await;
+    gw._owned_home = Some(home);
+    gw
+}
+
+/// Starts livegate in `home` (kept between runs: pins and grants survive), with `policy`
+/// and the given upstreams, and a new grant.
+pub async fn start_in(home: &Path, policy: &str, upstreams: Vec<UpstreamConfig>) -> TestGateway {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let paths = Paths::under(home);
     paths.ensure().expect("folders");
-    let settings = Settings {
-        upstreams,
-        ..Settings::default()
-    };
+    let mut settings = Settings::load(&paths.settings_file()).expect("settings");
+    settings.upstreams = upstreams;
     settings
         .save(&paths.settings_file())
         .expect("settings saved");
-    let token = livegate::grants::add(&paths.settings_file(), "tester").expect("grant added");
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let token = livegate::grants::add(&paths.settings_file(), &format!("tester-{run}"))
+        .expect("grant added");
     std::fs::write(paths.policy_file(), policy).expect("policy written");
     let running = server::start(ServerOptions {
         policy_file: paths.policy_file(),
@@ -46,7 +56,8 @@ pub async fn start(policy: &str, upstreams: Vec<UpstreamConfig>) -> TestGateway 
         running,
         token,
         url,
-        home,
+        home: home.to_path_buf(),
+        _owned_home: None,
         http: reqwest::Client::new(),
     }
 }
@@ -70,7 +81,7 @@ pub struct Reply {
 
 impl TestGateway {
     pub fn home(&self) -> &Path {
-        self.home.path()
+        &self.home
     }
 
     /// POSTs `body` with the grant token, JSON content type and both Accept types.
@@ -208,7 +219,10 @@ pub fn peer(relative: &str) -> Option<std::path::PathBuf> {
         "test peer {} is missing; run ./scripts/test.sh to install it",
         path.display()
     );
-    eprintln!("skipping: test peer {} is not installed (./scripts/test.sh installs it)", path.display());
+    eprintln!(
+        "skipping: test peer {} is not installed (./scripts/test.sh installs it)",
+        path.display()
+    );
     None
 }
 

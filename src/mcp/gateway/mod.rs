@@ -6,11 +6,9 @@
 mod enforce;
 mod tools;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc, RwLock};
 
@@ -19,7 +17,7 @@ pub use tools::{ExposedTool, ToolIndex};
 
 use super::jsonrpc::RpcError;
 use super::pins::PinStore;
-use super::upstream::{Upstream, UpstreamError};
+use super::upstream::{Upstream, UpstreamError, UpstreamNotification};
 use crate::approval::Approver;
 use crate::events::{Event, EventBus};
 use crate::policy::PolicyHandle;
@@ -56,7 +54,6 @@ pub struct Gateway {
     paused: AtomicBool,
     bus: EventBus,
     broadcasts: broadcast::Sender<Broadcast>,
-    progress: Mutex<HashMap<String, (Value, mpsc::UnboundedSender<Value>)>>,
     next_token: AtomicU64,
 }
 
@@ -96,7 +93,6 @@ impl Gateway {
             paused: AtomicBool::new(false),
             bus,
             broadcasts,
-            progress: Mutex::new(HashMap::new()),
             next_token: AtomicU64::new(1),
         });
         for upstream in &gateway.upstreams {
@@ -258,20 +254,32 @@ impl Gateway {
         }
     }
 
-    /// Re-lists every upstream's tools (all pages) and rebuilds the index.
+    /// Re-lists every upstream's tools (all pages) and rebuilds the index. An upstream that
+    /// cannot list right now keeps the tools it had, so calls to them get "upstream not
+    /// available" rather than "unknown tool"; the index stays stale and is retried.
     async fn refresh(&self) {
         self.stale.store(false, Ordering::SeqCst);
-        let lists = futures::future::join_all(self.upstreams.iter().map(|u| async move {
-            match list_all(u.as_ref(), "tools/list", "tools").await {
-                Ok(tools) => (u.name().to_string(), tools),
-                Err(e) => {
-                    tracing::warn!(upstream = u.name(), error = %e, "cannot list tools; they are left out for now");
-                    self.stale.store(true, Ordering::SeqCst);
-                    (u.name().to_string(), Vec::new())
-                }
-            }
-        }))
+        let listed = futures::future::join_all(
+            self.upstreams
+                .iter()
+                .map(|u| list_all(u.as_ref(), "tools/list", "tools")),
+        )
         .await;
+        let mut lists = Vec::with_capacity(listed.len());
+        {
+            let previous = self.index.read().await;
+            for (i, (upstream, result)) in self.upstreams.iter().zip(listed).enumerate() {
+                let tools = match result {
+                    Ok(tools) => tools,
+                    Err(e) => {
+                        tracing::warn!(upstream = upstream.name(), error = %e, "cannot list tools; keeping the ones listed before");
+                        self.stale.store(true, Ordering::SeqCst);
+                        previous.definitions_of(i)
+                    }
+                };
+                lists.push((upstream.name().to_string(), tools));
+            }
+        }
         let (index, changed) = ToolIndex::build(lists, &self.pins);
         for key in changed {
             self.bus.publish(Event::ToolChanged { key });
@@ -336,7 +344,10 @@ impl Gateway {
     }
 
     /// Forwards a request; if the caller asked for progress, the token is replaced by one
-    /// unique across callers and progress notifications are routed back to the caller.
+    /// unique across callers, and the upstream's progress notifications for it are passed to
+    /// the caller under the original token. Notifications are read from the upstream's own
+    /// stream while the request runs and drained after it, so none sent before the response
+    /// is lost.
     async fn forward_with_progress(
         &self,
         caller: &Caller,
@@ -353,25 +364,40 @@ impl Gateway {
             self.next_token.fetch_add(1, Ordering::Relaxed)
         );
         params["_meta"]["progressToken"] = Value::String(token.clone());
-        self.progress.lock().insert(token.clone(), (original, sink));
-        let result = upstream.request(method, Some(params)).await;
-        self.progress.lock().remove(&token);
+        let mut notes = upstream.subscribe();
+        let deliver = |note: UpstreamNotification| {
+            let Some(mut params) = note.params else {
+                return;
+            };
+            if note.method == "notifications/progress"
+                && params.get("progressToken").and_then(Value::as_str) == Some(token.as_str())
+            {
+                params["progressToken"] = original.clone();
+                let _ = sink.send(params);
+            }
+        };
+        let request = upstream.request(method, Some(params));
+        tokio::pin!(request);
+        let result = loop {
+            tokio::select! {
+                result = &mut request => break result,
+                note = notes.recv() => match note {
+                    Ok(note) => deliver(note),
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => break (&mut request).await,
+                },
+            }
+        };
+        while let Ok(note) = notes.try_recv() {
+            deliver(note);
+        }
         result
     }
 
     fn on_upstream_notification(&self, method: &str, params: Option<Value>) {
         match method {
-            "notifications/progress" => {
-                let token = params
-                    .as_ref()
-                    .and_then(|p| p.get("progressToken"))
-                    .and_then(Value::as_str);
-                let route = token.and_then(|t| self.progress.lock().get(t).cloned());
-                if let (Some((original, sink)), Some(mut params)) = (route, params) {
-                    params["progressToken"] = original;
-                    let _ = sink.send(params);
-                }
-            }
+            // Progress goes to the one caller waiting for it (see forward_with_progress).
+            "notifications/progress" => {}
             "notifications/tools/list_changed" => {
                 self.stale.store(true, Ordering::SeqCst);
                 self.send_broadcast(method, params);

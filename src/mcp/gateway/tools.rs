@@ -104,6 +104,19 @@ impl ToolIndex {
         self.tools.iter()
     }
 
+    /// The definitions of one upstream's tools, as that upstream listed them.
+    pub fn definitions_of(&self, upstream: usize) -> Vec<Value> {
+        self.tools
+            .iter()
+            .filter(|t| t.upstream == upstream)
+            .map(|t| {
+                let mut definition = t.definition.clone();
+                definition["name"] = Value::String(t.original.clone());
+                definition
+            })
+            .collect()
+    }
+
     /// How many tools there are.
     pub fn len(&self) -> usize {
         self.tools.len()
