@@ -350,3 +350,39 @@ fn import_intercept_writes_a_valid_policy_and_lists_what_it_could_not_translate(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn scan_writes_a_starter_policy_for_a_real_server() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let description = dir.path().join("description.txt");
+    std::fs::write(&description, "Shouts the text back.").expect("write");
+    let output = dir.path().join("starter.json");
+    let out = run(&[
+        "scan",
+        "-o",
+        &output.to_string_lossy(),
+        "--",
+        "python3",
+        "tests/peers/toy_server.py",
+        &description.to_string_lossy(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let policy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).expect("written")).expect("JSON");
+    assert_eq!(policy["default"], "deny");
+    assert_eq!(policy["tools"]["shout"]["action"], "allow");
+    assert_eq!(
+        policy["tools"]["shout"]["reason"],
+        "Write (from no annotations, so treated as Write): changes things, so at most 60 calls a minute."
+    );
+    let check = run(&["check", &output.to_string_lossy()]);
+    assert!(check.status.success(), "{}", stdout(&check));
+
+    let out = run(&["scan", "--", "no-such-program-here"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot start `no-such-program-here`"));
+}

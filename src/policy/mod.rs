@@ -20,6 +20,7 @@ pub mod handle;
 pub mod intercept;
 pub mod model;
 pub mod pattern;
+pub mod starter;
 pub mod validate;
 pub mod watch;
 

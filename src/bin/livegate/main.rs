@@ -7,6 +7,7 @@ mod grant;
 mod import;
 mod pause;
 mod pins;
+mod scan;
 mod schema;
 mod serve;
 
@@ -48,6 +49,8 @@ enum Command {
     /// Convert a policy from another gateway's format.
     #[command(subcommand)]
     Import(import::Command),
+    /// Start an MCP server, list its tools and write a starter policy for them.
+    Scan(scan::Args),
     /// Print the JSON Schema of the policy format.
     Schema,
 }
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Explain(args)) => explain::run(&args),
         Some(Command::Import(command)) => import::run(&command),
+        Some(Command::Scan(args)) => scan::run(&args),
         Some(Command::Schema) => schema::run(),
     };
     match result {

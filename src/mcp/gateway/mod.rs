@@ -17,7 +17,7 @@ pub use tools::{ExposedTool, ToolIndex};
 
 use super::jsonrpc::RpcError;
 use super::pins::PinStore;
-use super::upstream::{Upstream, UpstreamError, UpstreamNotification};
+use super::upstream::{list_all, Upstream, UpstreamError, UpstreamNotification};
 use crate::approval::Approver;
 use crate::events::{Event, EventBus};
 use crate::policy::PolicyHandle;
@@ -412,26 +412,4 @@ impl Gateway {
             params,
         });
     }
-}
-
-/// Every page of a list method.
-async fn list_all(
-    upstream: &dyn Upstream,
-    method: &str,
-    field: &str,
-) -> Result<Vec<Value>, UpstreamError> {
-    let mut items = Vec::new();
-    let mut cursor: Option<Value> = None;
-    for _ in 0..1_000 {
-        let params = cursor.take().map(|c| json!({ "cursor": c }));
-        let result = upstream.request(method, params).await?;
-        if let Some(page) = result.get(field).and_then(Value::as_array) {
-            items.extend(page.iter().cloned());
-        }
-        match result.get("nextCursor") {
-            Some(next) if !next.is_null() => cursor = Some(next.clone()),
-            _ => return Ok(items),
-        }
-    }
-    Ok(items)
 }

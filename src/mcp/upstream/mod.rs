@@ -14,7 +14,7 @@ pub use builtin::EchoUpstream;
 pub use stdio::{StdioOptions, StdioUpstream};
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
 /// Why a request to an upstream did not produce a result.
@@ -112,4 +112,27 @@ pub trait Upstream: Send + Sync {
 
     /// Current health.
     fn health(&self) -> UpstreamHealth;
+}
+
+/// Every item of a paginated list method (`tools/list`, `resources/list`, …): follows
+/// `nextCursor` until the last page (at most 1,000 pages).
+pub async fn list_all(
+    upstream: &dyn Upstream,
+    method: &str,
+    field: &str,
+) -> Result<Vec<Value>, UpstreamError> {
+    let mut items = Vec::new();
+    let mut cursor: Option<Value> = None;
+    for _ in 0..1_000 {
+        let params = cursor.take().map(|c| json!({ "cursor": c }));
+        let result = upstream.request(method, params).await?;
+        if let Some(page) = result.get(field).and_then(Value::as_array) {
+            items.extend(page.iter().cloned());
+        }
+        match result.get("nextCursor") {
+            Some(next) if !next.is_null() => cursor = Some(next.clone()),
+            _ => return Ok(items),
+        }
+    }
+    Ok(items)
 }

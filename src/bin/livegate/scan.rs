@@ -1,0 +1,94 @@
+//! `livegate scan -- COMMAND…`: starts an MCP server, lists its tools, and writes a starter
+//! policy naming every tool with its category and a first action, for you to review.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use livegate::mcp::upstream::{list_all, StdioOptions, StdioUpstream, Upstream, UpstreamHealth};
+use livegate::policy::starter::{starter_policy, ScannedTool};
+use livegate::policy::{Catalog, CompiledPolicy, ToolHints};
+
+/// How long the server may take to start.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Arguments of `livegate scan`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Write the policy here instead of to standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// The server to scan: a command and its arguments, after `--`.
+    #[arg(last = true, required = true)]
+    command: Vec<String>,
+}
+
+/// Scans and prints (or writes) the starter policy.
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let Some((program, rest)) = args.command.split_first() else {
+            anyhow::bail!("name the server to scan after `--`, e.g. `livegate scan -- npx @modelcontextprotocol/server-everything`");
+        };
+        let name = std::path::Path::new(program)
+            .file_name()
+            .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned());
+        eprintln!("starting {program} …");
+        let upstream = StdioUpstream::spawn(name.clone(), program.clone(), rest.to_vec(), BTreeMap::new(), None, StdioOptions::default());
+        wait_ready(upstream.as_ref()).await?;
+        let tools = list_all(upstream.as_ref(), "tools/list", "tools")
+            .await
+            .with_context(|| format!("listing the tools of {name}"))?;
+        upstream.shutdown().await;
+        let scanned: Vec<ScannedTool> = tools
+            .iter()
+            .filter_map(|t| {
+                Some(ScannedTool {
+                    name: t.get("name")?.as_str()?.to_string(),
+                    hints: t.get("annotations").map(ToolHints::from_annotations).unwrap_or_default(),
+                })
+            })
+            .collect();
+        let catalog = Catalog::ableton();
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let policy = starter_policy(&name, &scanned, &catalog, &today);
+        CompiledPolicy::compile(policy.clone(), Arc::new(catalog))
+            .map_err(|e| anyhow::anyhow!("the starter policy does not validate (a bug): {e}"))?;
+        let mut json = serde_json::to_string_pretty(&policy)?;
+        json.push('\n');
+        match &args.output {
+            Some(path) => {
+                std::fs::write(path, &json).with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote a starter policy for {} tools to {}; review it, then `livegate check` it", scanned.len(), path.display());
+            }
+            None => print!("{json}"),
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn wait_ready(upstream: &dyn Upstream) -> anyhow::Result<()> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        match upstream.health() {
+            UpstreamHealth::Ready => return Ok(()),
+            UpstreamHealth::Down { detail } if Instant::now() >= deadline => {
+                anyhow::bail!("the server did not start: {detail}")
+            }
+            UpstreamHealth::Down { detail } if detail.contains("cannot start") => {
+                anyhow::bail!("{detail}")
+            }
+            _ if Instant::now() >= deadline => anyhow::bail!(
+                "the server did not finish starting within {} s",
+                START_TIMEOUT.as_secs()
+            ),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
