@@ -8,9 +8,11 @@
 //! Fields livegate does not interpret pass through unchanged.
 
 pub mod builtin;
+pub mod http;
 pub mod stdio;
 
 pub use builtin::EchoUpstream;
+pub use http::{HttpOptions, HttpUpstream};
 pub use stdio::{StdioOptions, StdioUpstream};
 
 use serde::Serialize;
