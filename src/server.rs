@@ -16,7 +16,9 @@ use crate::grants::GrantStore;
 use crate::mcp::downstream::http::{self, HttpConfig};
 use crate::mcp::gateway::Gateway;
 use crate::mcp::pins::PinStore;
-use crate::mcp::upstream::{EchoUpstream, StdioOptions, StdioUpstream, Upstream};
+use crate::mcp::upstream::{
+    EchoUpstream, HttpOptions, HttpUpstream, StdioOptions, StdioUpstream, Upstream,
+};
 use crate::policy::watch::WatchError;
 use crate::policy::{Catalog, PolicyErrors, PolicyHandle, PolicyWatcher, Reloaded, SystemClock};
 use crate::settings::{Paths, Settings, SettingsError, UpstreamConfig};
@@ -222,10 +224,12 @@ fn build_upstream(config: &UpstreamConfig) -> Result<Arc<dyn Upstream>, ServerEr
             cwd.clone(),
             StdioOptions::default(),
         )),
-        UpstreamConfig::Http { name, .. } => Err(ServerError::Upstream {
-            name: name.clone(),
-            reason: "this kind of upstream is not available in this build".to_string(),
-        }),
+        UpstreamConfig::Http { name, url, headers } => Ok(HttpUpstream::connect(
+            name.clone(),
+            url.clone(),
+            headers.clone(),
+            HttpOptions::default(),
+        )),
     }
 }
 

@@ -341,3 +341,56 @@ async fn run(home: &std::path::Path, upstream: UpstreamConfig) -> (serde_json::V
     gw.running.stop().await;
     (tools, text)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handshake_client_in_front_of_a_2026_upstream_just_works() {
+    // The upstream is another livegate: its HTTP endpoint speaks 2026-07-28 statelessly,
+    // and the front gateway negotiates that revision with it.
+    let back = start(ALLOW_ALL, vec![echo("inner")]).await;
+    let mut headers = BTreeMap::new();
+    headers.insert(
+        "Authorization".to_string(),
+        format!("Bearer {}", back.token),
+    );
+    let upstream = UpstreamConfig::Http {
+        name: "back".into(),
+        url: back.url.clone(),
+        headers,
+    };
+    let front = start(ALLOW_ALL, vec![upstream]).await;
+    for revision in ["2025-03-26", "2025-06-18", "2025-11-25"] {
+        let session = front.initialize(revision).await;
+        let list = front.call(&session, 1, "tools/list", json!({})).await;
+        let names: Vec<&str> = list.body["result"]["tools"]
+            .as_array()
+            .map(|t| t.iter().filter_map(|t| t["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(names, ["echo", "add", "fail"], "{revision}");
+        assert!(
+            list.body["result"].get("resultType").is_none(),
+            "2026 fields do not leak into {revision}"
+        );
+        let r = front
+            .call(
+                &session,
+                2,
+                "tools/call",
+                json!({"name": "add", "arguments": {"a": 20, "b": 22}}),
+            )
+            .await;
+        assert_eq!(tool_text(&r), "42", "{revision}: {:?}", r.body);
+        assert_eq!(r.body["result"]["structuredContent"]["sum"], 42.0);
+    }
+    let upstream = &front.running.gateway.upstreams()[0];
+    assert_eq!(upstream.name(), "back");
+    // And a 2026 client in front of the same chain.
+    let r = front
+        .stateless(
+            3,
+            "tools/call",
+            json!({"name": "echo", "arguments": {"text": "both ways"}}),
+        )
+        .await;
+    assert_eq!(tool_text(&r), "both ways");
+    assert_eq!(r.body["result"]["resultType"], "complete");
+}

@@ -200,12 +200,15 @@ impl Bridge {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
         if is_sse {
-            let mut parser = SseParser::new();
+            let mut parser = SseParser::default();
             let mut body = response.bytes_stream();
             while let Some(chunk) = body.next().await {
                 let Ok(chunk) = chunk else { break };
-                for data in parser.feed(&chunk) {
-                    if let Ok(value) = serde_json::from_str::<Value>(&data) {
+                let Ok(events) = parser.feed(&chunk) else {
+                    break;
+                };
+                for event in events {
+                    if let Ok(value) = serde_json::from_str::<Value>(&event.data) {
                         self.emit(value);
                     }
                 }
@@ -293,11 +296,14 @@ impl Bridge {
             if !response.status().is_success() {
                 return;
             }
-            let mut parser = SseParser::new();
+            let mut parser = SseParser::default();
             let mut body = response.bytes_stream();
             while let Some(Ok(chunk)) = body.next().await {
-                for data in parser.feed(&chunk) {
-                    if let Ok(value) = serde_json::from_str::<Value>(&data) {
+                let Ok(events) = parser.feed(&chunk) else {
+                    break;
+                };
+                for event in events {
+                    if let Ok(value) = serde_json::from_str::<Value>(&event.data) {
                         bridge.emit(value);
                     }
                 }

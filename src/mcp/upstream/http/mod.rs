@@ -8,7 +8,7 @@
 
 mod negotiate;
 mod revision;
-mod sse;
+
 mod wire;
 
 #[cfg(test)]

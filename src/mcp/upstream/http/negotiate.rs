@@ -17,10 +17,10 @@ use super::revision::{
     client_info, handshake_headers, stateless_headers, stateless_params, HANDSHAKE_VERSION,
     HANDSHAKE_VERSIONS, STATELESS_VERSION,
 };
-use super::sse::{SseError, SseReader};
 use super::wire::{classify, Incoming};
 use super::Inner;
 use crate::mcp::jsonrpc;
+use crate::mcp::sse::{SseError, SseReader};
 use crate::mcp::upstream::{UpstreamError, UpstreamHealth};
 
 /// Longest wait between attempts to reopen a notification stream.

@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 
 use super::negotiate::Conn;
 use super::revision::{META_SUBSCRIPTION, SESSION_HEADER};
-use super::sse::{SseError, SseReader};
 use super::Inner;
 use crate::mcp::jsonrpc::{self, Message, RpcError};
+use crate::mcp::sse::{SseError, SseReader};
 use crate::mcp::upstream::{UpstreamError, UpstreamNotification};
 
 /// How much of an unexpected body goes into an error message.
