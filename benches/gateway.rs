@@ -158,15 +158,15 @@ fn main() {
             .expect("initialize");
         let session = init.headers()["mcp-session-id"].to_str().expect("session").to_string();
 
-        let direct = Arc::new(Target { url: direct_server().await, headers: Vec::new() });
-        let gateway = Arc::new(Target {
-            url: running.mcp_url(),
-            headers: vec![
-                ("authorization", format!("Bearer {token}")),
-                ("mcp-session-id", session),
-                ("mcp-protocol-version", "2025-11-25".to_string()),
-            ],
-        });
+        // Both targets get the same request headers (an MCP client sends its token and
+        // session to any server), so the client's own work is the same on both sides.
+        let headers = vec![
+            ("authorization", format!("Bearer {token}")),
+            ("mcp-session-id", session),
+            ("mcp-protocol-version", "2025-11-25".to_string()),
+        ];
+        let direct = Arc::new(Target { url: direct_server().await, headers: headers.clone() });
+        let gateway = Arc::new(Target { url: running.mcp_url(), headers });
 
         println!("livegate gateway bench: echo tool, {LATENCY_CALLS} sequential calls, then {THROUGHPUT_CLIENTS} clients for {} s", THROUGHPUT_TIME.as_secs());
         let d = latencies(&client, &direct).await;

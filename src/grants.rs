@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine;
 use parking_lot::RwLock;
@@ -13,6 +13,10 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::settings::{GrantRecord, Settings, SettingsError};
+
+/// How long a look at the settings file stays fresh: grants added or revoked by the CLI
+/// take effect within this time, and busy gateways do not stat the file on every request.
+const RECHECK: Duration = Duration::from_millis(100);
 
 /// Every token starts with this, so a leaked one is recognisable.
 pub const TOKEN_PREFIX: &str = "lg_";
@@ -91,6 +95,8 @@ pub fn list(settings_file: &Path) -> Result<Vec<GrantRecord>, GrantError> {
 
 #[derive(Debug, Default)]
 struct Known {
+    /// When the settings file was last looked at.
+    checked: Option<Instant>,
     modified: Option<SystemTime>,
     by_hash: HashMap<String, String>,
     /// Grants that live only in memory (`livegate connect --embedded`).
@@ -111,20 +117,27 @@ impl GrantStore {
             settings_file: settings_file.to_path_buf(),
             known: RwLock::new(Known::default()),
         };
-        store.refresh();
+        store.refresh(true);
         store
     }
 
-    /// The grant name a token belongs to, if any.
+    /// The grant name a token belongs to, if any. A token not known yet makes the store
+    /// look at the settings file at once, so a grant just added works on its first request.
     pub fn authenticate(&self, token: &str) -> Option<String> {
-        self.refresh();
+        self.refresh(false);
         let hash = hash_token(token);
-        let known = self.known.read();
-        known
-            .by_hash
-            .get(&hash)
-            .or_else(|| known.ephemeral.get(&hash))
-            .cloned()
+        let lookup = |known: &Known| {
+            known
+                .by_hash
+                .get(&hash)
+                .or_else(|| known.ephemeral.get(&hash))
+                .cloned()
+        };
+        if let Some(name) = lookup(&self.known.read()) {
+            return Some(name);
+        }
+        self.refresh(true);
+        lookup(&self.known.read())
     }
 
     /// Adds a grant that lives only as long as this store (never written to disk) and
@@ -140,7 +153,17 @@ impl GrantStore {
 
     /// Re-reads the grants if the settings file changed since the last read. A broken file
     /// keeps the grants last read (and says so in the log).
-    fn refresh(&self) {
+    fn refresh(&self, now: bool) {
+        if !now
+            && self
+                .known
+                .read()
+                .checked
+                .is_some_and(|at| at.elapsed() < RECHECK)
+        {
+            return;
+        }
+        self.known.write().checked = Some(Instant::now());
         let modified = std::fs::metadata(&self.settings_file)
             .and_then(|m| m.modified())
             .ok();
@@ -193,9 +216,8 @@ mod tests {
             Err(GrantError::BadName(_))
         ));
 
-        // Let the file's modification time move on before revoking.
-        std::thread::sleep(std::time::Duration::from_millis(20));
         revoke(&file, "claude").expect("revoked");
+        std::thread::sleep(RECHECK);
         assert_eq!(store.authenticate(&token), None);
         assert!(matches!(
             revoke(&file, "claude"),

@@ -37,10 +37,8 @@ impl Gateway {
         else {
             return Err(RpcError::invalid_params("tools/call needs a \"name\""));
         };
-        let args = params
-            .get("arguments")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
+        let empty = json!({});
+        let args = params.get("arguments").unwrap_or(&empty);
         if !args.is_object() {
             return Err(RpcError::invalid_params("\"arguments\" must be an object"));
         }
@@ -66,7 +64,7 @@ impl Gateway {
         }
         let policy_call = Call {
             tool: &name,
-            args: &args,
+            args,
             grant: &caller.grant,
             session: caller.session.as_deref(),
             hints: Some(tool.hints),

@@ -239,7 +239,7 @@ impl Gateway {
     }
 
     /// A tool by its exposed name, re-listing once if it is not known (yet).
-    async fn find_tool(&self, name: &str) -> Option<ExposedTool> {
+    async fn find_tool(&self, name: &str) -> Option<Arc<ExposedTool>> {
         self.refresh_if_stale().await;
         if let Some(tool) = self.index.read().await.get(name) {
             return Some(tool.clone());

@@ -3,6 +3,7 @@
 //! offered by several becomes `<upstream>.<tool>` for each. Pinning decides which are blocked.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -29,7 +30,7 @@ pub struct ExposedTool {
 /// The merged, namespaced tool list.
 #[derive(Debug, Default)]
 pub struct ToolIndex {
-    tools: Vec<ExposedTool>,
+    tools: Vec<Arc<ExposedTool>>,
     by_name: HashMap<String, usize>,
 }
 
@@ -81,26 +82,26 @@ impl ToolIndex {
                     continue;
                 }
                 index.by_name.insert(name.clone(), index.tools.len());
-                index.tools.push(ExposedTool {
+                index.tools.push(Arc::new(ExposedTool {
                     name,
                     upstream,
                     original,
                     definition,
                     hints,
                     blocked,
-                });
+                }));
             }
         }
         (index, changed)
     }
 
     /// A tool by the name agents call it.
-    pub fn get(&self, name: &str) -> Option<&ExposedTool> {
+    pub fn get(&self, name: &str) -> Option<&Arc<ExposedTool>> {
         self.by_name.get(name).and_then(|i| self.tools.get(*i))
     }
 
     /// Every tool, in upstream order.
-    pub fn iter(&self) -> impl Iterator<Item = &ExposedTool> {
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<ExposedTool>> {
         self.tools.iter()
     }
 
