@@ -386,3 +386,125 @@ fn scan_writes_a_starter_policy_for_a_real_server() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot start `no-such-program-here`"));
 }
+
+#[test]
+fn grants_are_added_listed_and_revoked_and_connect_says_when_no_gateway_runs() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let with_home = |args: &[&str]| {
+        livegate()
+            .args(args)
+            .env("LIVEGATE_HOME", home.path())
+            .env_remove("LIVEGATE_TOKEN")
+            .env_remove("LIVEGATE_URL")
+            .output()
+            .expect("livegate runs")
+    };
+    let add = with_home(&["grant", "add", "claude-desktop"]);
+    assert!(add.status.success());
+    let token = stdout(&add).trim().to_string();
+    assert!(token.starts_with("lg_"), "{token}");
+    assert!(String::from_utf8_lossy(&add.stderr).contains("shown only now"));
+    let settings =
+        std::fs::read_to_string(home.path().join("config/settings.json")).expect("settings");
+    assert!(!settings.contains(&token), "only the hash is stored");
+    assert!(stdout(&with_home(&["grant", "list"])).starts_with("claude-desktop\tcreated "));
+    assert!(!with_home(&["grant", "add", "claude-desktop"])
+        .status
+        .success());
+    assert!(with_home(&["grant", "revoke", "claude-desktop"])
+        .status
+        .success());
+    assert!(stdout(&with_home(&["grant", "list"])).contains("no grants yet"));
+
+    let out = with_home(&[
+        "connect",
+        "--url",
+        "http://127.0.0.1:9/mcp",
+        "--token",
+        &token,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no livegate is answering at http://127.0.0.1:9/mcp"),
+        "{err}"
+    );
+    assert!(
+        err.contains("livegate serve") && err.contains("--embedded"),
+        "{err}"
+    );
+    let out = with_home(&["connect"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no grant token"));
+}
+
+#[test]
+fn pause_and_resume_reach_a_running_gateway() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut child = livegate()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIVEGATE_HOME", home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("livegate serve starts");
+    let mut lines = Lines::of(&mut child);
+    let _guard = KillOnDrop(child);
+    lines.wait_for("watching");
+    let pause = livegate()
+        .arg("pause")
+        .env("LIVEGATE_HOME", home.path())
+        .output()
+        .expect("pause runs");
+    assert!(stdout(&pause).contains("agents paused"));
+    lines.wait_for("agents paused");
+    let resume = livegate()
+        .arg("resume")
+        .env("LIVEGATE_HOME", home.path())
+        .output()
+        .expect("resume runs");
+    assert!(resume.status.success());
+    lines.wait_for("agents resumed");
+}
+
+#[test]
+fn scan_reaches_an_http_server_with_headers() {
+    let home = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(home.path().join("config")).expect("config dir");
+    std::fs::write(
+        home.path().join("config/settings.json"),
+        r#"{"upstreams": [{"name": "echo", "type": "builtin", "builtin": "echo"}]}"#,
+    )
+    .expect("settings");
+    let grant = livegate()
+        .args(["grant", "add", "scanner"])
+        .env("LIVEGATE_HOME", home.path())
+        .output()
+        .expect("grant");
+    let token = stdout(&grant).trim().to_string();
+    let mut child = livegate()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("LIVEGATE_HOME", home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("livegate serve starts");
+    let mut lines = Lines::of(&mut child);
+    let _guard = KillOnDrop(child);
+    let endpoint = lines.wait_for("MCP endpoint for agents:");
+    let url = endpoint.rsplit(' ').next().expect("url").to_string();
+    let auth = format!("Authorization: Bearer {token}");
+    let out = run(&["scan", "--upstream", &url, "--header", &auth]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON policy");
+    assert_eq!(policy["tools"]["echo"]["action"], "allow");
+    assert_eq!(
+        policy["tools"]["fail"]["reason"],
+        "Write (from its MCP annotations): changes things, so at most 60 calls a minute."
+    );
+}

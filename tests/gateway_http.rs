@@ -540,3 +540,61 @@ async fn colliding_tool_names_are_namespaced_and_resources_prompts_pass_through(
         .await;
     assert_eq!(unknown.body["error"]["code"], -32601);
 }
+
+#[tokio::test]
+async fn hidden_tools_are_not_listed_and_cannot_be_called_and_edits_apply_live() {
+    let gw = start(
+        r#"{"version":"1","default":"allow","hide":["fail"]}"#,
+        vec![echo("echo")],
+    )
+    .await;
+    let session = gw.initialize("2025-11-25").await;
+    let names = |r: &common::Reply| -> Vec<String> {
+        r.body["result"]["tools"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|t| t["name"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let list = gw.call(&session, 1, "tools/list", json!({})).await;
+    assert_eq!(names(&list), ["echo", "add"]);
+    let call = gw
+        .call(
+            &session,
+            2,
+            "tools/call",
+            json!({"name": "fail", "arguments": {}}),
+        )
+        .await;
+    assert_eq!(
+        tool_text(&call),
+        "Policy violation: fail is hidden by this policy"
+    );
+    assert_eq!(call.body["result"]["_meta"]["livegate"]["rule"], "hide[0]");
+    // Edit the policy file: the next list and call follow the new policy.
+    let policy = livegate::settings::Paths::under(gw.home()).policy_file();
+    std::fs::write(
+        &policy,
+        r#"{"version":"1","default":"allow","hide":["echo"]}"#,
+    )
+    .expect("policy written");
+    let mut listed = Vec::new();
+    for _ in 0..100 {
+        listed = names(&gw.call(&session, 3, "tools/list", json!({})).await);
+        if listed == ["add", "fail"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(listed, ["add", "fail"], "the edit was not applied");
+    // A broken edit keeps the last good policy.
+    std::fs::write(&policy, r#"{"version":"1","default":"alow"}"#).expect("policy written");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(
+        names(&gw.call(&session, 4, "tools/list", json!({})).await),
+        ["add", "fail"]
+    );
+}

@@ -394,3 +394,127 @@ async fn a_handshake_client_in_front_of_a_2026_upstream_just_works() {
     assert_eq!(tool_text(&r), "both ways");
     assert_eq!(r.body["result"]["resultType"], "complete");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2026_client_in_front_of_a_2025_06_18_stdio_server_just_works() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let description = home.path().join("description.txt");
+    std::fs::write(&description, "Shouts the text back.").expect("write");
+    let old_server = UpstreamConfig::Stdio {
+        name: "old".into(),
+        command: "python3".into(),
+        args: vec![
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/toy_server.py").into(),
+            description.display().to_string(),
+            "2025-06-18".into(),
+        ],
+        env: BTreeMap::new(),
+        cwd: None,
+    };
+    let gw = start(ALLOW_ALL, vec![old_server]).await;
+    let discover = gw.stateless(1, "server/discover", json!({})).await;
+    assert_eq!(
+        discover.body["result"]["supportedVersions"][0],
+        "2026-07-28"
+    );
+    let list = gw.stateless(2, "tools/list", json!({})).await;
+    assert_eq!(list.body["result"]["tools"][0]["name"], "shout");
+    assert_eq!(list.body["result"]["resultType"], "complete");
+    let r = gw
+        .stateless(
+            3,
+            "tools/call",
+            json!({"name": "shout", "arguments": {"text": "old and new"}}),
+        )
+        .await;
+    assert_eq!(tool_text(&r), "OLD AND NEW");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_list_changes_reach_agents_on_the_get_stream_and_on_listen_streams() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pid_file = dir.path().join("everything.pid");
+    let Some(upstream) = everything("everything", &pid_file) else {
+        return;
+    };
+    let gw = start(ALLOW_ALL, vec![upstream]).await;
+    let session = gw.initialize("2025-11-25").await;
+    assert!(gw.call(&session, 1, "tools/list", json!({})).await.status == 200);
+    // A handshake client's GET stream, and a 2026-07-28 client's listen stream.
+    let get = gw
+        .http
+        .get(&gw.url)
+        .bearer_auth(&gw.token)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .expect("GET stream");
+    assert_eq!(get.status(), 200);
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    let listen = gw
+        .http
+        .post(&gw.url)
+        .bearer_auth(&gw.token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "subscriptions/listen")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": "sub-1", "method": "subscriptions/listen",
+            "params": {"notifications": {"toolsListChanged": true}, "_meta": meta}}),
+        )
+        .send()
+        .await
+        .expect("listen stream");
+    assert_eq!(listen.status(), 200);
+    // The upstream restarts (killed); once it is back it announces a new tool list.
+    let pid = std::fs::read_to_string(&pid_file)
+        .expect("pid file")
+        .trim()
+        .to_string();
+    std::process::Command::new("kill")
+        .args(["-9", &pid])
+        .status()
+        .expect("kill runs");
+    let get_events = read_events(get, 2);
+    let listen_events = read_events(listen, 2);
+    let (get_events, listen_events) = tokio::join!(get_events, listen_events);
+    assert!(
+        get_events
+            .iter()
+            .any(|e| e["method"] == "notifications/tools/list_changed"),
+        "{get_events:?}"
+    );
+    assert_eq!(
+        listen_events[0]["method"],
+        "notifications/subscriptions/acknowledged"
+    );
+    assert_eq!(
+        listen_events[1]["method"],
+        "notifications/tools/list_changed"
+    );
+    assert_eq!(
+        listen_events[1]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "sub-1"
+    );
+}
+
+/// Reads up to `n` JSON messages from an SSE response (30 s at most).
+async fn read_events(response: reqwest::Response, n: usize) -> Vec<serde_json::Value> {
+    use futures::StreamExt;
+    let mut parser = livegate::mcp::sse::SseParser::default();
+    let mut events = Vec::new();
+    let mut body = response.bytes_stream();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while events.len() < n {
+        let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(deadline, body.next()).await else {
+            break;
+        };
+        for event in parser.feed(&chunk).unwrap_or_default() {
+            if let Ok(value) = serde_json::from_str(&event.data) {
+                events.push(value);
+            }
+        }
+    }
+    events
+}

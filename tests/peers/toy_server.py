@@ -1,6 +1,7 @@
 """A tiny MCP server over stdio (standard library only) for livegate's tests.
 
-It speaks the handshake revisions: answers `initialize` with the version asked for, lists one
+It speaks the handshake revisions: answers `initialize` with the version asked for (or the
+one given as the second argument, to play an older server), lists one
 tool `shout` whose description is read from the file named on the command line at every
 `tools/list` (so a test can change it between runs), and answers `tools/call shout`.
 """
@@ -9,6 +10,7 @@ import json
 import sys
 
 DESCRIPTION_FILE = sys.argv[1]
+FORCED_VERSION = sys.argv[2] if len(sys.argv) > 2 else None
 
 
 def send(message):
@@ -25,7 +27,7 @@ for line in sys.stdin:
     if mid is None:
         continue  # notifications need no answer
     if method == "initialize":
-        version = msg["params"]["protocolVersion"]
+        version = FORCED_VERSION or msg["params"]["protocolVersion"]
         send({"jsonrpc": "2.0", "id": mid, "result": {
             "protocolVersion": version, "capabilities": {"tools": {}},
             "serverInfo": {"name": "toy", "version": "1"}}})

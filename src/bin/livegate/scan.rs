@@ -1,5 +1,6 @@
-//! `livegate scan -- COMMAND…`: starts an MCP server, lists its tools, and writes a starter
-//! policy naming every tool with its category and a first action, for you to review.
+//! `livegate scan -- COMMAND…` (or `scan --upstream URL`): starts (or reaches) an MCP server,
+//! lists its tools, and writes a starter policy naming every tool with its category and a
+//! first action, for you to review.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,7 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use livegate::mcp::upstream::{list_all, StdioOptions, StdioUpstream, Upstream, UpstreamHealth};
+use livegate::mcp::upstream::{
+    list_all, HttpOptions, HttpUpstream, StdioOptions, StdioUpstream, Upstream, UpstreamHealth,
+};
 use livegate::policy::starter::{starter_policy, ScannedTool};
 use livegate::policy::{Catalog, CompiledPolicy, ToolHints};
 
@@ -21,8 +24,14 @@ pub struct Args {
     /// Write the policy here instead of to standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Scan a Streamable HTTP server at this URL instead of starting a command.
+    #[arg(long, conflicts_with = "command")]
+    upstream: Option<String>,
+    /// A header for --upstream, as `Name: value` (repeatable), e.g. its Authorization.
+    #[arg(long = "header", requires = "upstream")]
+    headers: Vec<String>,
     /// The server to scan: a command and its arguments, after `--`.
-    #[arg(last = true, required = true)]
+    #[arg(last = true, required_unless_present = "upstream")]
     command: Vec<String>,
 }
 
@@ -33,19 +42,41 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let Some((program, rest)) = args.command.split_first() else {
-            anyhow::bail!("name the server to scan after `--`, e.g. `livegate scan -- npx @modelcontextprotocol/server-everything`");
+        let (name, upstream): (String, Arc<dyn Upstream>) = match &args.upstream {
+            Some(url) => {
+                let mut headers = BTreeMap::new();
+                for header in &args.headers {
+                    let Some((k, v)) = header.split_once(':') else {
+                        anyhow::bail!("--header {header:?} is not `Name: value`");
+                    };
+                    headers.insert(k.trim().to_string(), v.trim().to_string());
+                }
+                eprintln!("connecting to {url} …");
+                (url.clone(), HttpUpstream::connect(url.clone(), url.clone(), headers, HttpOptions::default()))
+            }
+            None => {
+                let Some((program, rest)) = args.command.split_first() else {
+                    anyhow::bail!("name the server to scan after `--`, e.g. `livegate scan -- npx @modelcontextprotocol/server-everything`");
+                };
+                let name = std::path::Path::new(program)
+                    .file_name()
+                    .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned());
+                eprintln!("starting {program} …");
+                let upstream = StdioUpstream::spawn(name.clone(), program.clone(), rest.to_vec(), BTreeMap::new(), None, StdioOptions::default());
+                (name, upstream)
+            }
         };
-        let name = std::path::Path::new(program)
-            .file_name()
-            .map_or_else(|| program.clone(), |n| n.to_string_lossy().into_owned());
-        eprintln!("starting {program} …");
-        let upstream = StdioUpstream::spawn(name.clone(), program.clone(), rest.to_vec(), BTreeMap::new(), None, StdioOptions::default());
-        wait_ready(upstream.as_ref()).await?;
-        let tools = list_all(upstream.as_ref(), "tools/list", "tools")
-            .await
-            .with_context(|| format!("listing the tools of {name}"))?;
-        upstream.shutdown().await;
+        let tools = match list_all(upstream.as_ref(), "tools/list", "tools").await {
+            Ok(tools) => tools,
+            Err(first) => {
+                // A child may still be starting: give it until the deadline, then say why.
+                wait_ready(upstream.as_ref()).await.map_err(|e| e.context(first.to_string()))?;
+                list_all(upstream.as_ref(), "tools/list", "tools")
+                    .await
+                    .with_context(|| format!("listing the tools of {name}"))?
+            }
+        };
+        drop(upstream);
         let scanned: Vec<ScannedTool> = tools
             .iter()
             .filter_map(|t| {
