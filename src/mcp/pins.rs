@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::settings::SettingsError;
+use crate::settings::{write_json_atomically, SettingsError};
 
 /// The parts of a tool definition that are pinned.
 const PINNED_FIELDS: [&str; 6] = [
@@ -212,24 +212,7 @@ impl PinStore {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        let io = |action: &'static str| {
-            move |source| SettingsError::Io {
-                action,
-                path: path.clone(),
-                source,
-            }
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io("creating folder for"))?;
-        }
-        let text =
-            serde_json::to_string_pretty(&state.file).map_err(|e| SettingsError::Invalid {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text).map_err(io("writing"))?;
-        std::fs::rename(&tmp, path).map_err(io("replacing"))?;
+        write_json_atomically(path, &state.file)?;
         state.modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         Ok(())
     }

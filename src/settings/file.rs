@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::paths::SettingsError;
+use super::paths::{write_json_atomically, SettingsError};
 
 /// Where the gateway listens when the settings do not say.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7420";
@@ -134,23 +134,7 @@ impl Settings {
 
     /// Writes the settings file atomically (a temporary file renamed over the old one).
     pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
-        let io = |action: &'static str| {
-            move |source| SettingsError::Io {
-                action,
-                path: path.to_path_buf(),
-                source,
-            }
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io("creating folder for"))?;
-        }
-        let text = serde_json::to_string_pretty(self).map_err(|e| SettingsError::Invalid {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text + "\n").map_err(io("writing"))?;
-        std::fs::rename(&tmp, path).map_err(io("replacing"))
+        write_json_atomically(path, self)
     }
 
     /// Checks what serde cannot: unique, usable upstream names.

@@ -6,4 +6,4 @@ mod file;
 mod paths;
 
 pub use file::{GrantRecord, Settings, UpstreamConfig, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES};
-pub use paths::{Paths, SettingsError, HOME_ENV};
+pub use paths::{write_json_atomically, Paths, SettingsError, HOME_ENV};

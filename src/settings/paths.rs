@@ -37,6 +37,32 @@ pub enum SettingsError {
     },
 }
 
+/// Writes `value` as pretty JSON to `path` atomically: a temporary file beside it is renamed
+/// over it, so a crash never leaves half a file, and a reader never sees one.
+pub fn write_json_atomically(
+    path: &Path,
+    value: &impl serde::Serialize,
+) -> Result<(), SettingsError> {
+    let io = |action: &'static str| {
+        move |source| SettingsError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io("creating folder for"))?;
+    }
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| SettingsError::Invalid {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    text.push('\n');
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text).map_err(io("writing"))?;
+    std::fs::rename(&tmp, path).map_err(io("replacing"))
+}
+
 /// The folders livegate reads and writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paths {

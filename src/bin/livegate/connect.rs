@@ -4,7 +4,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
 use livegate::mcp::downstream::stdio::{self, BridgeConfig};
 use livegate::server::{self, ServerOptions};
 use livegate::settings::{Paths, Settings};
@@ -26,10 +25,7 @@ pub struct Args {
 
 /// Bridges stdin/stdout to the gateway until stdin closes.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::runtime()?;
     runtime.block_on(async {
         let paths = Paths::discover()?;
         let (config, running) = if args.embedded {

@@ -81,6 +81,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// The async runtime the long-running subcommands share.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))
+}
+
 /// Logs go to stderr; `RUST_LOG` tunes them (default: info for livegate).
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -37,10 +37,7 @@ pub struct Args {
 
 /// Scans and prints (or writes) the starter policy.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::runtime()?;
     runtime.block_on(async {
         let (name, upstream): (String, Arc<dyn Upstream>) = match &args.upstream {
             Some(url) => {

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use livegate::events::Event;
 use livegate::policy::{Action, Catalog, CompiledPolicy, Reloaded};
 use livegate::server::{self, ServerOptions};
@@ -50,10 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|f| Catalog::from_file(f))
         .collect::<Result<Vec<_>, _>>()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::runtime()?;
     runtime.block_on(async move {
         let options = ServerOptions { paths, policy_file: policy_file.clone(), listen: args.listen, catalogs };
         let running = server::start(options).await?;

@@ -56,7 +56,7 @@ pub(super) async fn post(state: &AppState, admitted: Admitted, value: Value) -> 
                 Ok(session) => session,
                 Err(response) => return response,
             };
-            handle_message(state, &admitted, &session, message, true)
+            handle_message(state, &admitted, &session, message)
                 .await
                 .unwrap_or_else(reply::accepted)
         }
@@ -80,7 +80,7 @@ async fn batch(state: &AppState, admitted: &Admitted, items: Vec<Value>) -> Resp
         async move {
             match Message::parse(item) {
                 Err((id, error)) => Some(crate::mcp::jsonrpc::error_response(id, &error)),
-                Ok(message) => answer(state, admitted, &session, message).await,
+                Ok(message) => answer(state, &session, message).await,
             }
         }
     }))
@@ -173,14 +173,17 @@ async fn handle_message(
     admitted: &Admitted,
     session: &Arc<Session>,
     message: Message,
-    may_stream: bool,
 ) -> Option<Response> {
-    if let Message::Request { id, method, params } = message {
-        let progress_wanted = params
+    let wants_progress = |params: &Option<Value>| {
+        params
             .as_ref()
             .and_then(|p| p.pointer("/_meta/progressToken"))
-            .is_some();
-        if may_stream && progress_wanted && accepts_sse(&admitted.headers) {
+            .is_some()
+    };
+    match message {
+        Message::Request { id, method, params }
+            if wants_progress(&params) && accepts_sse(&admitted.headers) =>
+        {
             let (tx, rx) = mpsc::unbounded_channel();
             let gateway = Arc::clone(&state.config.gateway);
             let session = Arc::clone(session);
@@ -188,33 +191,18 @@ async fn handle_message(
             let request_id = id.clone();
             let answer =
                 async move { run(&gateway, &session, &caller, &request_id, &method, params).await };
-            return Some(reply::sse_with_progress(rx, answer, move |result| {
+            Some(reply::sse_with_progress(rx, answer, move |result| {
                 rpc_body(id, result)
-            }));
+            }))
         }
-        let result = run(
-            &state.config.gateway,
-            session,
-            &caller(session, None),
-            &id,
-            &method,
-            params,
-        )
-        .await;
-        return Some(reply::json_body(StatusCode::OK, &rpc_body(id, result)));
+        message => answer(state, session, message)
+            .await
+            .map(|body| reply::json_body(StatusCode::OK, &body)),
     }
-    answer(state, admitted, session, message)
-        .await
-        .map(|body| reply::json_body(StatusCode::OK, &body))
 }
 
 /// A message's JSON-RPC answer, if it gets one (requests do; notifications and responses do not).
-async fn answer(
-    state: &AppState,
-    _admitted: &Admitted,
-    session: &Arc<Session>,
-    message: Message,
-) -> Option<Value> {
+async fn answer(state: &AppState, session: &Arc<Session>, message: Message) -> Option<Value> {
     match message {
         Message::Request { id, method, params } => {
             let result = run(
