@@ -23,6 +23,9 @@ use crate::policy::watch::WatchError;
 use crate::policy::{Catalog, PolicyErrors, PolicyHandle, PolicyWatcher, Reloaded, SystemClock};
 use crate::settings::{Paths, Settings, SettingsError, UpstreamConfig};
 
+/// How long open requests may take to finish when livegate stops.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
 /// How often the settings file is checked for edits (pause, grants) made by the CLI.
 const SETTINGS_POLL: Duration = Duration::from_millis(300);
 
@@ -99,13 +102,18 @@ impl Running {
         format!("http://{}/mcp", self.addr)
     }
 
-    /// Stops serving and waits for the server to finish.
-    pub async fn stop(self) {
+    /// Stops serving: open requests get a moment to finish, then open streams (agents'
+    /// notification streams never end by themselves) are cut.
+    pub async fn stop(mut self) {
         self.shutdown.cancel();
-        match self.server.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "the HTTP server stopped with an error"),
-            Err(e) => tracing::warn!(error = %e, "the HTTP server task failed"),
+        match tokio::time::timeout(STOP_GRACE, &mut self.server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "the HTTP server stopped with an error"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "the HTTP server task failed"),
+            Err(_) => {
+                tracing::info!("closing the connections still open");
+                self.server.abort();
+            }
         }
     }
 

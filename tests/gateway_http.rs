@@ -598,3 +598,26 @@ async fn hidden_tools_are_not_listed_and_cannot_be_called_and_edits_apply_live()
         ["add", "fail"]
     );
 }
+
+#[tokio::test]
+async fn stopping_does_not_wait_forever_for_open_notification_streams() {
+    let gw = start(r#"{"version":"1","default":"allow"}"#, vec![echo("echo")]).await;
+    let session = gw.initialize("2025-11-25").await;
+    let stream = gw
+        .http
+        .get(&gw.url)
+        .bearer_auth(&gw.token)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .expect("GET stream");
+    assert_eq!(stream.status(), 200);
+    let started = std::time::Instant::now();
+    gw.running.stop().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "stop hung on an open stream"
+    );
+    drop(stream);
+}
