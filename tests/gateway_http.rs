@@ -67,7 +67,7 @@ async fn handshake_revisions_initialize_list_and_call_under_the_policy() {
         )
         .await;
     assert!(
-        tool_text(&ask).contains("needs your approval"),
+        tool_text(&ask).contains("cannot ask for approvals yet"),
         "{}",
         tool_text(&ask)
     );

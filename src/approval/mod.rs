@@ -60,8 +60,8 @@ impl Approver for NoApprover {
     async fn ask(&self, request: ApprovalRequest) -> ApprovalAnswer {
         ApprovalAnswer::Denied {
             reason: format!(
-                "{} needs your approval ({}), and this livegate has no way to ask yet; \
-                 allow the tool in the policy or use the desktop app",
+                "{} needs the user's approval ({}), and this livegate cannot ask for \
+                 approvals yet, so it is refused; the user can allow the tool in the policy",
                 request.tool, request.rule
             ),
         }
