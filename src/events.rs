@@ -28,6 +28,13 @@ pub enum Event {
         /// The pin key, `<upstream>/<tool>`.
         key: String,
     },
+    /// Ableton Live started or stopped answering.
+    LiveConnection {
+        /// True while Live answers.
+        connected: bool,
+        /// Live's version when connected; what to do when not.
+        detail: String,
+    },
     /// An upstream became ready, started, or went down.
     UpstreamHealth {
         /// The upstream's name.

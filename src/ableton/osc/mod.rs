@@ -240,6 +240,39 @@ impl OscClient {
         self.status.subscribe()
     }
 
+    /// Checks Live every `every` in the background (until the client is dropped) and
+    /// publishes each change of connection on the event bus.
+    pub fn spawn_health_checks(self: &Arc<Self>, every: Duration, bus: crate::events::EventBus) {
+        let weak = Arc::downgrade(self);
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            let mut last: Option<bool> = None;
+            loop {
+                let Some(client) = weak.upgrade() else { return };
+                let status = client.check().await;
+                drop(client);
+                let (connected, detail) = match &status {
+                    LiveStatus::Connected { version } => (true, format!("Live {version}")),
+                    LiveStatus::NotResponding { detail } => (false, detail.clone()),
+                    LiveStatus::Unknown => (false, "not checked yet".to_string()),
+                };
+                if last != Some(connected) {
+                    if connected {
+                        tracing::info!(%detail, "Ableton Live answers");
+                    } else {
+                        tracing::warn!(%detail, "Ableton Live does not answer");
+                    }
+                    bus.publish(crate::events::Event::LiveConnection { connected, detail });
+                    last = Some(connected);
+                }
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(every) => {}
+                }
+            }
+        });
+    }
+
     /// Starts listening to a property (`/live/<object>/start_listen/<property> ids…`); the
     /// listener receives each pushed value until it is dropped, which stops the listening.
     pub async fn listen(

@@ -242,3 +242,23 @@ async fn garbage_and_unexpected_packets_are_ignored() {
         [OscType::Float(120.0)]
     );
 }
+
+#[tokio::test]
+async fn health_checks_publish_connection_changes() {
+    let (addr, _) = peer(live).await;
+    let c = client(addr, 500).await;
+    let bus = crate::events::EventBus::new();
+    let mut events = bus.subscribe();
+    c.spawn_health_checks(Duration::from_millis(50), bus);
+    let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .expect("an event")
+        .expect("received");
+    match event {
+        crate::events::Event::LiveConnection { connected, detail } => {
+            assert!(connected);
+            assert_eq!(detail, "Live 12.1");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
