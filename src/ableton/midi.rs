@@ -835,6 +835,21 @@ mod tests {
         );
     }
 
+    #[cfg(all(target_os = "linux", not(feature = "jack")))]
+    #[test]
+    fn without_an_alsa_sequencer_opening_says_what_to_do() {
+        if std::path::Path::new("/dev/snd/seq").exists() {
+            return; // a machine with ALSA MIDI: opening may well work
+        }
+        let e = MidiOut::open(&MidiConfig::default()).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("no MIDI system available: ALSA sequencer not found (/dev/snd/seq)"),
+            "{text}"
+        );
+        assert!(text.contains("--features jack"), "{text}");
+    }
+
     #[test]
     fn the_no_midi_hint_says_what_to_do() {
         let hint = no_midi_system_hint("boom");

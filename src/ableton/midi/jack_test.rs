@@ -78,6 +78,15 @@ fn next(rx: &mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jack_midi_reaches_a_listening_input() {
+    // Without a server the error says how to start one.
+    std::env::set_var("JACK_DEFAULT_SERVER", "livegate-no-such-server");
+    let e = MidiOut::open(&MidiConfig::default()).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("no MIDI system available: no JACK server is running"),
+        "{e}"
+    );
+
     let _server = start_jack();
 
     let out = MidiOut::open(&MidiConfig::default()).unwrap();
