@@ -17,7 +17,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # ---- 1. system packages --------------------------------------------------------------
 # Build: pkg-config + ALSA headers (midir). Peers: python3-venv (the Python MCP SDK as a real
 # agent), nodejs + npm (the reference MCP server as a real upstream).
-PACKAGES=(pkg-config libasound2-dev python3-venv)
+PACKAGES=(pkg-config libasound2-dev python3-venv jackd2 libjack-jackd2-dev)
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
@@ -72,3 +72,5 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+# MIDI against a real MIDI system: the test starts its own JACK server (dummy driver, no sound card).
+cargo test --locked --lib --features jack ableton::midi
