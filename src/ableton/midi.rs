@@ -191,6 +191,7 @@ impl MidiOut {
                     "creating the virtual port `{}` failed: {e}",
                     config.port_name
                 );
+                tracing::warn!(%reason, "MIDI out: no virtual port");
                 (e.into_inner(), reason)
             })
         };
@@ -211,7 +212,7 @@ impl MidiOut {
                 })
             }
             Err((output, reason)) => {
-                tracing::warn!(%reason, fallback = ?config.fallback_port, "MIDI out: no virtual port, trying an existing port");
+                tracing::debug!(fallback = ?config.fallback_port, "MIDI out: trying an existing port");
                 Self::open_existing(output, config, reason)
             }
         }
@@ -269,7 +270,7 @@ impl MidiOut {
                         "{reason}, and connecting to the existing port `{name}` failed: {e}"
                     ),
                 })?;
-        tracing::warn!(port = %name, %reason, "MIDI out: using an existing port instead of a virtual one");
+        tracing::info!(port = %name, %reason, "MIDI out: using an existing port instead of a virtual one");
         Ok(Self {
             sink: Arc::new(Mutex::new(Sink::Midir(connection))),
             port: PortKind::Existing { name, reason },
@@ -762,7 +763,7 @@ mod tests {
     async fn a_cancelled_note_or_sequence_stops_its_sounding_notes() {
         let out = MidiOut::recorder();
         let note = tokio::time::timeout(
-            Duration::from_millis(20),
+            Duration::from_millis(300),
             out.send_note(2, 50, 60, Duration::from_secs(30)),
         )
         .await;
@@ -770,7 +771,7 @@ mod tests {
         // 60 bpm: the third note would start after 3 s, long after the timeout.
         let notes = [seq(60, 0.0, 4.0), seq(64, 0.0, 4.0), seq(67, 3.0, 1.0)];
         let played = tokio::time::timeout(
-            Duration::from_millis(50),
+            Duration::from_millis(500),
             out.send_sequence(0, &notes, 60.0),
         )
         .await;

@@ -37,11 +37,13 @@ fn jack_lsp_answers(name: &str) -> bool {
 /// Starts `jackd -n <unique name> -r -d dummy` and points this process at it.
 fn start_jack() -> JackServer {
     let name = format!("livegate-midi-test-{}", std::process::id());
+    // jackd's output goes to a file, shown if it does not come up.
+    let log = tempfile::NamedTempFile::new().unwrap();
     let child = Command::new("jackd")
         .args(["-n", &name, "-r", "-d", "dummy", "-r", "48000", "-p", "256"])
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(log.reopen().unwrap())
+        .stderr(log.reopen().unwrap())
         .spawn();
     let child = match child {
         Ok(child) => child,
@@ -53,19 +55,21 @@ fn start_jack() -> JackServer {
         Err(e) => panic!("starting jackd failed: {e}"),
     };
     let mut server = JackServer { child };
+    let output = || std::fs::read_to_string(log.path()).unwrap_or_default();
     // Only this test in the process talks to JACK; midir reads this when it opens a client.
     std::env::set_var("JACK_DEFAULT_SERVER", &name);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("jackd exited early with {status}");
+            panic!("jackd exited early with {status}:\n{}", output());
         }
         if jack_lsp_answers(&name) {
             return server;
         }
         assert!(
             Instant::now() < deadline,
-            "jackd `{name}` did not answer jack_lsp within 20 s"
+            "jackd `{name}` did not answer jack_lsp within 20 s:\n{}",
+            output()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
