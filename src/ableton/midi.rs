@@ -171,7 +171,8 @@ impl std::fmt::Debug for MidiOut {
 
 impl MidiOut {
     /// Opens the virtual port `config.port_name`, or where that is not possible the existing
-    /// port matching `config.fallback_port`.
+    /// port matching `config.fallback_port`. This talks to the MIDI system synchronously
+    /// (milliseconds); from async code that must not block, call it in `spawn_blocking`.
     pub fn open(config: &MidiConfig) -> Result<Self, MidiError> {
         if config.port_name.trim().is_empty() {
             return Err(MidiError::InvalidArgument {
