@@ -1,2 +1,4 @@
 //! Reaching Ableton Live: the AbletonOSC client, the tool catalog mapped to OSC,
 //! MIDI out, and `livegate sim`, a simulated Live speaking the same protocol.
+
+pub mod sim;
