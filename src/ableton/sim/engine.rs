@@ -274,6 +274,11 @@ impl Sim {
         self.last_beat_time = now;
     }
 
+    /// Make the next tick send the current beat (as the first beat after starting).
+    pub fn restart_beats(&mut self) {
+        self.last_beat_time = -1.0;
+    }
+
     /// Set the play head (jumps, cue points, stop).
     pub fn set_song_time(&mut self, beats: f64) {
         self.song_time = beats.max(0.0);

@@ -19,9 +19,8 @@ pub(crate) fn handle(sim: &mut Sim, rest: &str, a: &Args) -> Reply {
     match rest {
         "start_playing" => {
             sim.set_song_time(0.0);
+            sim.restart_beats();
             sim.is_playing = true;
-            let mut ignored = Vec::new();
-            sim.check_beat(&mut ignored);
             done()
         }
         "continue_playing" => {

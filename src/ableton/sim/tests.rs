@@ -1,1 +1,0 @@
-//! Tests of the simulator over real UDP sockets.
