@@ -7,6 +7,8 @@
 //! Python booleans do; failures go out as `/live/error "<text>"`. Bundles are unpacked,
 //! malformed packets are logged and dropped. `start_listen` pushes are sent to the IP that
 //! registered the listener, beats (`/live/song/get/beat`) to every IP that asked for them.
+//! A reply too large for one datagram is split into chunks delimited by `#$#`, as AbletonOSC
+//! documents for `track_data` and `get/notes`.
 //!
 //! [`Seed::Empty`] is Live's default new set (2 MIDI tracks, 2 audio tracks, 2 returns,
 //! 8 scenes, 120 BPM); [`Seed::Demo`] a small song (Drums, Bass, Keys, Vox; 4 scenes).
@@ -221,12 +223,66 @@ fn flatten(packet: OscPacket, into: &mut Vec<OscMessage>, depth: usize) {
 }
 
 async fn send(socket: &UdpSocket, to: SocketAddr, msg: OscMessage) {
-    match rosc::encoder::encode(&OscPacket::Message(msg)) {
-        Ok(bytes) => {
-            if let Err(error) = socket.send_to(&bytes, to).await {
-                tracing::debug!(%to, %error, "sim: reply not sent");
-            }
+    for bytes in datagrams(msg) {
+        if let Err(error) = socket.send_to(&bytes, to).await {
+            tracing::debug!(%to, %error, "sim: reply not sent");
         }
-        Err(error) => tracing::warn!(?error, "sim: could not encode a reply"),
     }
+}
+
+/// Largest reply sent as one datagram; larger ones are split as AbletonOSC does.
+const MAX_DATAGRAM: usize = 60_000;
+
+/// Rough size of the argument values in each chunk of a split reply.
+const CHUNK_BYTES: usize = 16_000;
+
+/// The marker that opens the first chunk and closes the last chunk of a split reply.
+pub const CHUNK_DELIMITER: &str = "#$#";
+
+/// Encode a reply; when it is too large for one datagram (e.g. thousands of notes), split its
+/// arguments over several messages on the same address, the first beginning and the last
+/// ending with the string `#$#`, as AbletonOSC documents.
+fn datagrams(msg: OscMessage) -> Vec<Vec<u8>> {
+    let encode = |msg: OscMessage| match rosc::encoder::encode(&OscPacket::Message(msg)) {
+        Ok(bytes) => Some(bytes),
+        Err(error) => {
+            tracing::warn!(?error, "sim: could not encode a reply");
+            None
+        }
+    };
+    let addr = msg.addr.clone();
+    let args = msg.args.clone();
+    let Some(whole) = encode(msg) else {
+        return Vec::new();
+    };
+    if whole.len() <= MAX_DATAGRAM {
+        return vec![whole];
+    }
+    let mut chunks = Vec::new();
+    let mut current = vec![rosc::OscType::String(CHUNK_DELIMITER.to_string())];
+    let mut size = 0;
+    for arg in args {
+        let cost = 1 + match &arg {
+            rosc::OscType::String(text) => text.len() + 4,
+            rosc::OscType::Long(_) | rosc::OscType::Double(_) => 8,
+            _ => 4,
+        };
+        if size + cost > CHUNK_BYTES {
+            chunks.push(std::mem::take(&mut current));
+            size = 0;
+        }
+        current.push(arg);
+        size += cost;
+    }
+    current.push(rosc::OscType::String(CHUNK_DELIMITER.to_string()));
+    chunks.push(current);
+    chunks
+        .into_iter()
+        .filter_map(|args| {
+            encode(OscMessage {
+                addr: addr.clone(),
+                args,
+            })
+        })
+        .collect()
 }

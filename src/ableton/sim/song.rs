@@ -46,6 +46,7 @@ pub(crate) fn handle(sim: &mut Sim, rest: &str, a: &Args) -> Reply {
         "undo" => {
             if let Some(previous) = sim.undo.pop() {
                 let current = std::mem::replace(&mut sim.doc, previous);
+                keep_playing_state(&current, &mut sim.doc);
                 sim.redo.push(current);
             }
             done()
@@ -53,6 +54,7 @@ pub(crate) fn handle(sim: &mut Sim, rest: &str, a: &Args) -> Reply {
         "redo" => {
             if let Some(next) = sim.redo.pop() {
                 let current = std::mem::replace(&mut sim.doc, next);
+                keep_playing_state(&current, &mut sim.doc);
                 sim.undo.push(current);
             }
             done()
@@ -243,6 +245,23 @@ pub(crate) fn handle(sim: &mut Sim, rest: &str, a: &Args) -> Reply {
             done()
         }
         _ => Err(Fail::Unknown),
+    }
+}
+
+/// Undo and redo restore edits, not playback: carry which clips play over to the restored set
+/// (by track position, while the slot still holds a clip).
+fn keep_playing_state(from: &super::state::Doc, to: &mut super::state::Doc) {
+    for (k, track) in to.tracks.iter_mut().enumerate() {
+        let (playing, fired, launched) = from.tracks.get(k).map_or((-1, -1, 0.0), |t| {
+            (t.playing_slot, t.fired_slot, t.launched_at)
+        });
+        let has_clip = usize::try_from(playing)
+            .ok()
+            .and_then(|p| track.slots.get(p))
+            .is_some_and(|slot| slot.clip.is_some());
+        track.playing_slot = if has_clip { playing } else { -1 };
+        track.fired_slot = fired;
+        track.launched_at = launched;
     }
 }
 

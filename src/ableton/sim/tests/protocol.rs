@@ -284,3 +284,39 @@ async fn beats_arrive_at_the_tempo_while_playing() {
     no_message_on(&c, "/live/song/get/beat").await;
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn huge_replies_come_in_delimited_chunks() {
+    let (sim, c) = setup(Seed::Empty).await;
+    c.ok("/live/clip_slot/create_clip", vec![i(0), i(0), f(64.0)])
+        .await;
+    let total = 4000;
+    for batch in 0..(total / 500) {
+        let mut args = vec![i(0), i(0)];
+        for k in 0..500 {
+            let n = batch * 500 + k;
+            args.extend([i(n % 128), f(n as f32 / 64.0), f(0.25), i(100), b(false)]);
+        }
+        c.ok("/live/clip/add/notes", args).await;
+    }
+    c.send("/live/clip/get/notes", vec![i(0), i(0)]).await;
+    let mut values = Vec::new();
+    let mut chunks = 0;
+    loop {
+        let m = c.recv().await;
+        assert_eq!(m.addr, "/live/clip/get/notes");
+        chunks += 1;
+        let last = m.args.last() == Some(&s("#$#")) && chunks > 1;
+        if chunks == 1 {
+            assert_eq!(m.args.first(), Some(&s("#$#")));
+        }
+        values.extend(m.args.into_iter().filter(|a| a != &s("#$#")));
+        if last {
+            break;
+        }
+    }
+    assert!(chunks > 1);
+    assert_eq!(values.len(), 2 + 5 * total as usize);
+    assert_eq!(values[..2], [i(0), i(0)]);
+    sim.stop().await;
+}

@@ -164,6 +164,26 @@ async fn undo_and_redo_restore_edits() {
         c.query("/live/track/get/name", vec![i(0)]).await,
         vec![i(0), s("1-MIDI")]
     );
+    // Undo restores edits, not playback.
+    c.ok("/live/clip_slot/create_clip", vec![i(0), i(0), f(4.0)])
+        .await;
+    c.ok("/live/clip/fire", vec![i(0), i(0)]).await;
+    c.ok("/live/track/set/mute", vec![i(0), i(1)]).await;
+    c.ok("/live/song/undo", vec![]).await;
+    assert_eq!(
+        c.query("/live/track/get/mute", vec![i(0)]).await,
+        vec![i(0), b(false)]
+    );
+    assert_eq!(
+        c.query("/live/clip/get/is_playing", vec![i(0), i(0)]).await,
+        vec![i(0), i(0), b(true)]
+    );
+    c.ok("/live/song/undo", vec![]).await;
+    assert_eq!(
+        c.query("/live/track/get/playing_slot_index", vec![i(0)])
+            .await,
+        vec![i(0), i(-1)]
+    );
     // Undo past the start is a no-op, not an error.
     for _ in 0..5 {
         c.ok("/live/song/undo", vec![]).await;
