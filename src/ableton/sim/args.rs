@@ -78,10 +78,13 @@ impl<'a> Args<'a> {
         }
     }
 
-    /// An int argument (int32 or int64 within range).
+    /// An int argument (int32, int64 within range, or a float with no fraction, which
+    /// AbletonOSC's `int(...)` also accepts).
     pub fn int(&self, i: usize, what: &str) -> Result<i32, Fail> {
         match self.get(i, what)? {
             OscType::Int(v) => Ok(*v),
+            OscType::Float(v) if v.fract() == 0.0 && v.abs() < 1e9 => Ok(*v as i32),
+            OscType::Double(v) if v.fract() == 0.0 && v.abs() < 1e9 => Ok(*v as i32),
             OscType::Long(v) => {
                 i32::try_from(*v).or_else(|_| fail(format!("{what} out of range: {v}")))
             }

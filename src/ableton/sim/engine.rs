@@ -83,6 +83,10 @@ impl Sim {
             self.start_listen(from, &class, &prop, &msg.args, out)
         } else if let Some((class, prop)) = split_listen(addr, "stop_listen") {
             self.stop_listen(from, &class, &prop, &msg.args)
+        } else if addr.starts_with("/live/track/get/")
+            && msg.args.first() == Some(&OscType::String("*".into()))
+        {
+            self.every_track(from, msg, out)
         } else {
             let before = undoable(addr).then(|| self.doc.clone());
             let result = self.dispatch(addr, &msg.args);
@@ -172,6 +176,26 @@ impl Sim {
         } else {
             Err(Fail::Unknown)
         }
+    }
+
+    /// `/live/track/get/<prop> * ...`: the getter for every track, one reply each.
+    fn every_track(&mut self, from: IpAddr, msg: &OscMessage, out: &mut Vec<Outgoing>) -> Reply {
+        for index in 0..self.doc.tracks.len() {
+            let mut args = msg.args.clone();
+            if let Some(first) = args.first_mut() {
+                *first = OscType::Int(i32::try_from(index).unwrap_or(i32::MAX));
+            }
+            if let Some(values) = self.dispatch(&msg.addr, &args)? {
+                out.push((
+                    from,
+                    OscMessage {
+                        addr: msg.addr.clone(),
+                        args: values,
+                    },
+                ));
+            }
+        }
+        done()
     }
 
     fn start_listen(

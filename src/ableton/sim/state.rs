@@ -143,7 +143,8 @@ impl Param {
     }
 }
 
-/// A device on a track. `kind` is Live's `DeviceType` (1 audio effect, 2 instrument, 4 MIDI effect).
+/// A device on a track. `kind` is Live's `DeviceType` (0 undefined, 1 instrument, 2 audio effect,
+/// 4 MIDI effect).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Device {
     pub name: String,
@@ -384,7 +385,7 @@ impl Doc {
         drums.devices.push(device(
             "Drum Rack",
             "DrumGroupDevice",
-            2,
+            1,
             vec![
                 Param::new("Macro 1", 0.0, 0.0, 127.0, false),
                 Param::new("Macro 2", 64.0, 0.0, 127.0, false),
@@ -413,7 +414,7 @@ impl Doc {
         bass.devices.push(device(
             "Operator",
             "Operator",
-            2,
+            1,
             vec![
                 Param::new("Filter Freq", 0.6, 0.0, 1.0, false),
                 Param::new("Filter Res", 0.2, 0.0, 1.0, false),
@@ -431,7 +432,7 @@ impl Doc {
         keys.devices.push(device(
             "Electric",
             "LoungeLizard",
-            2,
+            1,
             vec![
                 Param::new("Volume", 0.7, 0.0, 1.0, false),
                 Param::new("Tremolo", 0.0, 0.0, 1.0, false),
@@ -451,7 +452,7 @@ impl Doc {
         vox.devices.push(device(
             "EQ Eight",
             "Eq8",
-            1,
+            2,
             vec![Param::new("1 Gain A", 0.0, -15.0, 15.0, false)],
         ));
         vox.slots[2].clip = Some(Clip::audio(

@@ -107,6 +107,17 @@ fn get(t: &Track, prop: &str, a: &Args) -> Result<Vec<OscType>, Fail> {
     }
 }
 
+/// Live refuses a mixer value outside the parameter's range ("Invalid value").
+fn in_range(v: f32, min: f32, max: f32, what: &str) -> Result<f32, Fail> {
+    if (min..=max).contains(&v) {
+        Ok(v)
+    } else {
+        fail(format!(
+            "invalid value: {what} must be within {min}..{max}, got {v}"
+        ))
+    }
+}
+
 fn set(t: &mut Track, prop: &str, a: &Args, returns: usize) -> Result<(), Fail> {
     match prop {
         "name" => t.name = a.string(1, "name")?,
@@ -121,11 +132,11 @@ fn set(t: &mut Track, prop: &str, a: &Args, returns: usize) -> Result<(), Fail> 
         "mute" => t.mute = a.boolean(1, "mute")?,
         "solo" => t.solo = a.boolean(1, "solo")?,
         "arm" => t.arm = a.boolean(1, "armed")?,
-        "volume" => t.volume = a.float(1, "volume")?.clamp(0.0, 1.0),
-        "panning" => t.panning = a.float(1, "panning")?.clamp(-1.0, 1.0),
+        "volume" => t.volume = in_range(a.float(1, "volume")?, 0.0, 1.0, "volume")?,
+        "panning" => t.panning = in_range(a.float(1, "panning")?, -1.0, 1.0, "panning")?,
         "send" => {
             let send = a.index(1, "send_id")?;
-            let value = a.float(2, "value")?.clamp(0.0, 1.0);
+            let value = in_range(a.float(2, "value")?, 0.0, 1.0, "send value")?;
             if send >= returns.max(t.sends.len()) {
                 return fail(format!(
                     "send index {send} out of range (there are {} sends)",

@@ -62,7 +62,12 @@ async fn track_properties() {
     );
     assert_eq!(
         c.query("/live/track/get/devices/type", vec![i(1)]).await,
-        vec![i(1), i(2)]
+        vec![i(1), i(1)]
+    );
+    // Live's DeviceType: 1 instrument, 2 audio effect, 4 MIDI effect.
+    assert_eq!(
+        c.query("/live/track/get/devices/type", vec![i(3)]).await,
+        vec![i(3), i(2)]
     );
     assert_eq!(
         c.query("/live/track/get/clips/name", vec![i(0)]).await,
@@ -99,6 +104,25 @@ async fn track_properties() {
     assert!(text.contains("not a group track"), "{text}");
     let text = c.error("/live/track/get/send", vec![i(0), i(9)]).await;
     assert!(text.contains("send index 9 out of range"), "{text}");
+    // Indices may come as whole floats (AbletonOSC calls int() on them), not as fractions.
+    assert_eq!(
+        c.query("/live/track/get/volume", vec![f(2.0)]).await,
+        vec![i(2), f(0.6)]
+    );
+    let text = c.error("/live/track/get/volume", vec![f(2.5)]).await;
+    assert!(
+        text.contains("track_id must be an int, got float 2.5"),
+        "{text}"
+    );
+    let text = c.error("/live/track/set/volume", vec![i(2), f(1.5)]).await;
+    assert!(text.contains("volume must be within 0..1"), "{text}");
+    // "*" as the track index: one reply per track.
+    c.send("/live/track/get/name", vec![s("*")]).await;
+    let mut names = Vec::new();
+    for _ in 0..4 {
+        names.push(c.wait_for("/live/track/get/name").await);
+    }
+    assert_eq!(names[3], vec![i(3), s("Vox")]);
     let snap = sim.snapshot();
     assert_eq!(snap["tracks"][2]["name"], "Piano");
     assert_eq!(snap["tracks"][2]["volume"], 0.6000000238418579);
@@ -437,7 +461,7 @@ async fn devices_and_parameters() {
     );
     assert_eq!(
         c.query("/live/device/get/type", vec![i(1), i(0)]).await,
-        vec![i(1), i(0), i(2)]
+        vec![i(1), i(0), i(1)]
     );
     assert_eq!(
         c.query("/live/device/get/num_parameters", vec![i(1), i(0)])
