@@ -8,6 +8,9 @@ use super::args::{b, done, f, fail, i, pick, pick_mut, reply, s, u, Args, Fail, 
 use super::engine::Sim;
 use super::state::{Clip, Note, Track};
 
+/// Most notes one clip may hold (a guard against a client doubling a loop forever).
+const MAX_NOTES: usize = 100_000;
+
 /// Handle `/live/clip_slot/<rest>`; arguments start with track and slot indices.
 pub(crate) fn handle_slot(sim: &mut Sim, rest: &str, a: &Args) -> Reply {
     let t = a.index(0, "track_index")?;
@@ -141,6 +144,9 @@ pub(crate) fn handle(sim: &mut Sim, rest: &str, a: &Args) -> Reply {
         }
         "duplicate_loop" => {
             let clip = clip_mut(sim, t, c)?;
+            if clip.notes.len() * 2 > MAX_NOTES {
+                return fail(format!("clip would hold more than {MAX_NOTES} notes"));
+            }
             let len = clip.loop_end - clip.loop_start;
             let copies: Vec<Note> = clip
                 .notes
@@ -218,7 +224,11 @@ fn note_range(a: &Args) -> Result<Range, Fail> {
 }
 
 fn in_range(n: &Note, (p0, ps, t0, ts): Range) -> bool {
-    n.pitch >= p0 && n.pitch < p0 + ps && n.start >= t0 && n.start < t0 + ts
+    let pitch = i64::from(n.pitch);
+    pitch >= i64::from(p0)
+        && pitch < i64::from(p0) + i64::from(ps)
+        && n.start >= t0
+        && n.start < t0 + ts
 }
 
 fn get(

@@ -48,6 +48,8 @@ pub(crate) struct Sim {
     pub sel_scene: usize,
     pub sel_device: usize,
     pub log_level: String,
+    /// Messages whose handler panicked (caught and logged; should stay 0).
+    pub handler_panics: u64,
     listeners: Vec<Listener>,
     beat_listeners: Vec<IpAddr>,
 }
@@ -68,6 +70,7 @@ impl Sim {
             sel_scene: 0,
             sel_device: 0,
             log_level: "info".to_string(),
+            handler_panics: 0,
             listeners: Vec::new(),
             beat_listeners: Vec::new(),
         }
@@ -325,6 +328,7 @@ impl Sim {
             map.insert("redo_depth".into(), json!(self.redo.len()));
             map.insert("listeners".into(), json!(self.listeners.len()));
             map.insert("beat_listeners".into(), json!(self.beat_listeners.len()));
+            map.insert("handler_panics".into(), json!(self.handler_panics));
         }
         value
     }

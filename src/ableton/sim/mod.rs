@@ -194,13 +194,22 @@ async fn serve(
 }
 
 fn handle_datagram(sim: &Mutex<Sim>, data: &[u8], from: IpAddr, out: &mut Vec<Outgoing>) {
-    match rosc::decoder::decode_udp(data) {
+    let decoded = std::panic::catch_unwind(|| rosc::decoder::decode_udp(data))
+        .unwrap_or(Err(rosc::OscError::BadPacket("decoder panicked")));
+    match decoded {
         Ok((_, packet)) => {
             let mut messages = Vec::new();
             flatten(packet, &mut messages, 0);
             let mut sim = sim.lock();
             for msg in &messages {
-                sim.handle(from, msg, out);
+                // Handlers never panic by design; should one ever do, log it and keep serving.
+                let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    sim.handle(from, msg, out);
+                }));
+                if handled.is_err() {
+                    sim.handler_panics += 1;
+                    tracing::error!(addr = %msg.addr, "sim: handler panicked; message dropped");
+                }
             }
         }
         Err(error) => {

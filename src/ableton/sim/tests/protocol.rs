@@ -149,6 +149,7 @@ async fn garbage_never_crashes_it() {
     c.send("/live/test", vec![]).await;
     assert_eq!(c.wait_for("/live/test").await, vec![s("ok")]);
     assert_eq!(sim.snapshot()["tracks"].as_array().map(Vec::len), Some(4));
+    assert_eq!(sim.snapshot()["handler_panics"], 0);
     sim.stop().await;
 }
 
@@ -318,5 +319,40 @@ async fn huge_replies_come_in_delimited_chunks() {
     assert!(chunks > 1);
     assert_eq!(values.len(), 2 + 5 * total as usize);
     assert_eq!(values[..2], [i(0), i(0)]);
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn random_messages_to_every_address_never_crash_it() {
+    let (sim, c) = setup(Seed::Demo).await;
+    let addresses: Vec<&str> = include_str!("../../abletonosc-api.tsv")
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split('\t').next())
+        .collect();
+    let mut rng = rand::rng();
+    for k in 0..3000 {
+        let addr = addresses[rng.random_range(0..addresses.len())];
+        let args = (0..rng.random_range(0..8))
+            .map(|_| match rng.random_range(0..7) {
+                0 | 1 => i(rng.random_range(-2..6)),
+                2 => i(if rng.random() { i32::MAX } else { i32::MIN }),
+                3 => f(rng.random_range(-10.0..200.0)),
+                4 => s(["*", "abc", "", "track.name", "clip.name"][rng.random_range(0..5)]),
+                5 => b(rng.random()),
+                _ => OscType::Nil,
+            })
+            .collect();
+        c.send(addr, args).await;
+        if k % 50 == 0 {
+            // Keep the reply socket drained and pace the sender.
+            c.send("/live/test", vec![]).await;
+            c.wait_for("/live/test").await;
+        }
+    }
+    c.send("/live/test", vec![]).await;
+    assert_eq!(c.wait_for("/live/test").await, vec![s("ok")]);
+    assert!(sim.snapshot()["tempo"].is_number());
+    assert_eq!(sim.snapshot()["handler_panics"], 0);
     sim.stop().await;
 }
