@@ -8,7 +8,8 @@ use rosc::{OscMessage, OscType};
 use serde_json::{json, Value};
 
 use super::args::{done, fail, reply, s, Args, Fail, Reply};
-use super::state::{doc_json, Doc};
+use super::snapshot::doc_json;
+use super::state::Doc;
 use super::{clip, other, song, track};
 
 /// The address table AbletonOSC documents; wildcard queries expand over its `get` addresses.
@@ -36,17 +37,28 @@ pub(crate) type Outgoing = (IpAddr, OscMessage);
 /// The whole simulated Live.
 #[derive(Debug)]
 pub(crate) struct Sim {
+    /// The undoable Live set.
     pub doc: Doc,
+    /// Sets before each edit, oldest first.
     pub undo: Vec<Doc>,
+    /// Sets undone, most recent last.
     pub redo: Vec<Doc>,
+    /// Whether the transport runs.
     pub is_playing: bool,
+    /// The play head, in beats.
     pub song_time: f64,
     last_beat_time: f64,
+    /// Whether the metronome clicks.
     pub metronome: bool,
+    /// Recent `tap_tempo` taps.
     pub tap_times: Vec<std::time::Instant>,
+    /// The selected track (view).
     pub sel_track: usize,
+    /// The selected scene (view).
     pub sel_scene: usize,
+    /// The selected device on the selected track (view).
     pub sel_device: usize,
+    /// `/live/api/get/log_level`.
     pub log_level: String,
     /// Messages whose handler panicked (caught and logged; should stay 0).
     pub handler_panics: u64,

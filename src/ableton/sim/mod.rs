@@ -17,6 +17,7 @@ mod args;
 mod clip;
 mod engine;
 mod other;
+mod snapshot;
 mod song;
 mod state;
 mod track;

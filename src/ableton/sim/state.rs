@@ -1,45 +1,71 @@
 //! The simulated Live set: song, tracks, clip slots, clips, devices, scenes and cue points,
-//! the two seeds (`Empty`, `Demo`) and the JSON snapshot of the whole state.
+//! and the two seeds (`Empty`, `Demo`).
 //!
 //! The undoable part of the set lives in [`Doc`]; transport, selection and listeners live
-//! beside it in [`Sim`] so that undo never rewinds the play head or the selection.
-
-use serde_json::{json, Value};
+//! beside it in [`Sim`](super::engine::Sim) so that undo never rewinds the play head or the
+//! selection. Field names follow the Live Object Model property they stand for.
 
 /// One MIDI note as Live's extended note API sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Note {
+    /// MIDI pitch 0..127.
     pub pitch: i32,
+    /// Start, in beats from the clip start.
     pub start: f32,
+    /// Length, in beats.
     pub duration: f32,
+    /// Velocity 0..127 (a float, as in Live 11+).
     pub velocity: f32,
+    /// Whether it is muted (deactivated).
     pub mute: bool,
 }
 
 /// A session clip (MIDI or audio).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Clip {
+    /// Display name.
     pub name: String,
+    /// Colour as 0xRRGGBB.
     pub color: i32,
+    /// Index into Live's colour palette.
     pub color_index: i32,
+    /// Whether the clip loops.
     pub looping: bool,
+    /// Loop start, in beats.
     pub loop_start: f32,
+    /// Loop end, in beats.
     pub loop_end: f32,
+    /// Start marker, in beats.
     pub start_marker: f32,
+    /// End marker, in beats.
     pub end_marker: f32,
+    /// MIDI notes, sorted by start then pitch (empty for audio clips).
     pub notes: Vec<Note>,
+    /// Audio clip (else MIDI).
     pub is_audio: bool,
+    /// Audio clip gain 0..1.
     pub gain: f32,
+    /// Audio transposition, semitones.
     pub pitch_coarse: i32,
+    /// Audio detune, cents.
     pub pitch_fine: f32,
+    /// Audio warping on.
     pub warping: bool,
+    /// Live warp mode (0 beats … 6 complex pro).
     pub warp_mode: i32,
+    /// 0 trigger, 1 gate, 2 toggle, 3 repeat.
     pub launch_mode: i32,
+    /// Live launch quantization index (0 = global).
     pub launch_quantization: i32,
+    /// Legato launch.
     pub legato: bool,
+    /// Clip deactivated.
     pub muted: bool,
+    /// Velocity-to-volume amount 0..1.
     pub velocity_amount: f32,
+    /// Audio loaded in RAM.
     pub ram_mode: bool,
+    /// Sample path of an audio clip.
     pub file_path: String,
 }
 
@@ -95,7 +121,9 @@ impl Clip {
 /// A clip slot: maybe a clip, and whether the empty slot shows a stop button.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ClipSlot {
+    /// The clip, if any.
     pub clip: Option<Clip>,
+    /// Whether an empty slot stops the track when fired.
     pub has_stop_button: bool,
 }
 
@@ -112,10 +140,15 @@ impl ClipSlot {
 /// A device parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Param {
+    /// Display name.
     pub name: String,
+    /// Current value.
     pub value: f32,
+    /// Minimum value.
     pub min: f32,
+    /// Maximum value.
     pub max: f32,
+    /// Whether the value is a whole step (enum/toggle).
     pub quantized: bool,
 }
 
@@ -147,32 +180,54 @@ impl Param {
 /// 4 MIDI effect).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Device {
+    /// Display name.
     pub name: String,
+    /// Live class name (Operator, Eq8, …).
     pub class_name: String,
+    /// Live `DeviceType`.
     pub kind: i32,
+    /// Parameters, "Device On" first as in Live.
     pub params: Vec<Param>,
 }
 
 /// A track (regular or return).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Track {
+    /// Display name.
     pub name: String,
+    /// Colour as 0xRRGGBB.
     pub color: i32,
+    /// Index into Live's colour palette.
     pub color_index: i32,
+    /// MIDI track (else audio).
     pub is_midi: bool,
+    /// Whether it is muted (deactivated).
     pub mute: bool,
+    /// Soloed.
     pub solo: bool,
+    /// Armed for recording.
     pub arm: bool,
+    /// Mixer volume 0..1 (0.85 = 0 dB).
     pub volume: f32,
+    /// Pan -1..1.
     pub panning: f32,
+    /// Send levels 0..1, one per return track.
     pub sends: Vec<f32>,
+    /// Monitoring: 0 In, 1 Auto, 2 Off.
     pub monitoring: i32,
+    /// Group folded (always false: no group tracks).
     pub fold_state: bool,
+    /// Input routing type display name.
     pub input_routing_type: String,
+    /// Input routing channel display name.
     pub input_routing_channel: String,
+    /// Output routing type display name.
     pub output_routing_type: String,
+    /// Output routing channel display name.
     pub output_routing_channel: String,
+    /// Devices, left to right.
     pub devices: Vec<Device>,
+    /// Clip slots, one per scene.
     pub slots: Vec<ClipSlot>,
     /// Index of the playing slot, -1 when none (runtime state, not undone).
     pub playing_slot: i32,
@@ -229,13 +284,21 @@ impl Track {
 /// A scene.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Scene {
+    /// Display name.
     pub name: String,
+    /// Colour as 0xRRGGBB.
     pub color: i32,
+    /// Index into Live's colour palette.
     pub color_index: i32,
+    /// Tempo in BPM.
     pub tempo: f32,
+    /// Whether firing the scene sets the tempo.
     pub tempo_enabled: bool,
+    /// Time signature numerator.
     pub sig_num: i32,
+    /// Time signature denominator.
     pub sig_den: i32,
+    /// Whether firing the scene sets the signature.
     pub sig_enabled: bool,
 }
 
@@ -258,35 +321,60 @@ impl Scene {
 /// An arrangement cue point (locator).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CuePoint {
+    /// Display name.
     pub name: String,
+    /// Position, in beats.
     pub time: f32,
 }
 
 /// The undoable Live set.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Doc {
+    /// Tempo in BPM.
     pub tempo: f32,
+    /// Time signature numerator.
     pub sig_num: i32,
+    /// Time signature denominator.
     pub sig_den: i32,
+    /// Regular tracks, left to right.
     pub tracks: Vec<Track>,
+    /// Return tracks.
     pub returns: Vec<Track>,
+    /// Scenes, top to bottom.
     pub scenes: Vec<Scene>,
+    /// Cue points, sorted by time.
     pub cue_points: Vec<CuePoint>,
+    /// Arrangement loop on.
     pub loop_on: bool,
+    /// Loop start, in beats.
     pub loop_start: f32,
+    /// Arrangement loop length, in beats.
     pub loop_length: f32,
+    /// Global groove amount.
     pub groove_amount: f32,
+    /// Global launch quantization index.
     pub clip_trigger_quantization: i32,
+    /// MIDI record quantization index.
     pub midi_recording_quantization: i32,
+    /// Punch-in on.
     pub punch_in: bool,
+    /// Punch-out on.
     pub punch_out: bool,
+    /// "Back to Arrangement" lit.
     pub back_to_arranger: bool,
+    /// Song root note 0..11.
     pub root_note: i32,
+    /// Song scale name.
     pub scale_name: String,
+    /// Arrangement record on.
     pub record_mode: bool,
+    /// Arrangement (MIDI) overdub on.
     pub arrangement_overdub: bool,
+    /// Session record on.
     pub session_record: bool,
+    /// Nudge up held.
     pub nudge_up: bool,
+    /// Nudge down held.
     pub nudge_down: bool,
 }
 
@@ -464,68 +552,4 @@ impl Doc {
         doc.tracks = vec![drums, bass, keys, vox];
         doc
     }
-}
-
-fn clip_json(clip: &Clip, is_playing: bool) -> Value {
-    json!({
-        "name": clip.name, "color": clip.color, "color_index": clip.color_index,
-        "length": clip.length(), "looping": clip.looping,
-        "loop_start": clip.loop_start, "loop_end": clip.loop_end,
-        "start_marker": clip.start_marker, "end_marker": clip.end_marker,
-        "is_audio_clip": clip.is_audio, "is_playing": is_playing,
-        "notes": clip.notes.iter().map(|n| json!({
-            "pitch": n.pitch, "start_time": n.start, "duration": n.duration,
-            "velocity": n.velocity, "mute": n.mute,
-        })).collect::<Vec<_>>(),
-        "gain": clip.gain, "pitch_coarse": clip.pitch_coarse, "pitch_fine": clip.pitch_fine,
-        "warping": clip.warping, "warp_mode": clip.warp_mode, "launch_mode": clip.launch_mode,
-        "launch_quantization": clip.launch_quantization, "legato": clip.legato,
-        "muted": clip.muted, "velocity_amount": clip.velocity_amount, "file_path": clip.file_path,
-    })
-}
-
-/// The JSON view of one track.
-pub(crate) fn track_json(track: &Track) -> Value {
-    json!({
-        "name": track.name, "color": track.color, "color_index": track.color_index,
-        "is_midi": track.is_midi, "mute": track.mute, "solo": track.solo, "arm": track.arm,
-        "volume": track.volume, "panning": track.panning, "sends": track.sends,
-        "monitoring": track.monitoring, "fold_state": track.fold_state,
-        "input_routing_type": track.input_routing_type,
-        "output_routing_type": track.output_routing_type,
-        "playing_slot_index": track.playing_slot, "fired_slot_index": track.fired_slot,
-        "devices": track.devices.iter().map(|d| json!({
-            "name": d.name, "class_name": d.class_name, "type": d.kind,
-            "parameters": d.params.iter().map(|p| json!({
-                "name": p.name, "value": p.value, "min": p.min, "max": p.max,
-                "is_quantized": p.quantized,
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "clip_slots": track.slots.iter().enumerate().map(|(i, s)| json!({
-            "has_stop_button": s.has_stop_button,
-            "clip": s.clip.as_ref().map(|c| clip_json(c, track.playing_slot == i as i32)),
-        })).collect::<Vec<_>>(),
-    })
-}
-
-/// The JSON view of the undoable set (transport and view are added by the caller).
-pub(crate) fn doc_json(doc: &Doc) -> Value {
-    json!({
-        "tempo": doc.tempo,
-        "signature_numerator": doc.sig_num,
-        "signature_denominator": doc.sig_den,
-        "loop": doc.loop_on, "loop_start": doc.loop_start, "loop_length": doc.loop_length,
-        "record_mode": doc.record_mode, "arrangement_overdub": doc.arrangement_overdub,
-        "session_record": doc.session_record,
-        "tracks": doc.tracks.iter().map(track_json).collect::<Vec<_>>(),
-        "return_tracks": doc.returns.iter().map(track_json).collect::<Vec<_>>(),
-        "scenes": doc.scenes.iter().map(|s| json!({
-            "name": s.name, "color": s.color, "color_index": s.color_index, "tempo": s.tempo,
-            "tempo_enabled": s.tempo_enabled,
-            "time_signature_numerator": s.sig_num, "time_signature_denominator": s.sig_den,
-            "time_signature_enabled": s.sig_enabled,
-        })).collect::<Vec<_>>(),
-        "cue_points": doc.cue_points.iter().map(|c| json!({"name": c.name, "time": c.time}))
-            .collect::<Vec<_>>(),
-    })
 }
