@@ -2,6 +2,7 @@
 //! messages and waits for replies on its own socket, whose port is the simulator's reply port.
 
 mod objects;
+mod playback;
 mod protocol;
 mod song;
 
