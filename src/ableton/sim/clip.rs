@@ -241,13 +241,9 @@ fn get(
 ) -> Result<Vec<OscType>, Fail> {
     let playing = track.playing_slot == c as i32;
     let one = |v: OscType| Ok(vec![v]);
-    let audio_only = |v: OscType| {
-        if clip.is_audio {
-            Ok(vec![v])
-        } else {
-            fail(format!("{prop} is only available on audio clips"))
-        }
-    };
+    // Live raises for audio-only properties of a MIDI clip; AbletonOSC's getter catches that
+    // and answers nil, so a wildcard query of a MIDI clip lists them as nil.
+    let audio_only = |v: OscType| Ok(vec![if clip.is_audio { v } else { OscType::Nil }]);
     match prop {
         "notes" => {
             if clip.is_audio {

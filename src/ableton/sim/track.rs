@@ -59,7 +59,8 @@ fn get(t: &Track, prop: &str, a: &Args) -> Result<Vec<OscType>, Fail> {
         }
         "can_be_armed" => one(b(true)),
         "current_monitoring_state" => one(i(t.monitoring)),
-        "fold_state" => one(b(t.fold_state)),
+        // Only group tracks can fold; Live raises for others and AbletonOSC answers nil.
+        "fold_state" => one(OscType::Nil),
         "is_foldable" | "is_grouped" => one(b(false)),
         "is_visible" => one(b(true)),
         "has_midi_input" => one(b(t.is_midi)),

@@ -39,7 +39,7 @@ async fn track_properties() {
         ("has_audio_output", b(true)),
         ("is_foldable", b(false)),
         ("is_grouped", b(false)),
-        ("fold_state", b(false)),
+        ("fold_state", OscType::Nil),
         ("num_devices", i(1)),
         ("playing_slot_index", i(-1)),
         ("fired_slot_index", i(-1)),
@@ -344,8 +344,17 @@ async fn clip_properties_midi_and_audio() {
         .error("/live/clip/set/loop_end", vec![i(0), i(0), f(0.5)])
         .await;
     assert!(text.contains("must be after loop_start"), "{text}");
-    let text = c.error("/live/clip/get/gain", vec![i(0), i(0)]).await;
-    assert!(text.contains("only available on audio clips"), "{text}");
+    assert_eq!(
+        c.query("/live/clip/get/gain", vec![i(0), i(0)]).await,
+        vec![i(0), i(0), OscType::Nil]
+    );
+    let text = c
+        .error("/live/clip/set/gain", vec![i(0), i(0), f(0.5)])
+        .await;
+    assert!(
+        text.contains("gain can only be set on audio clips"),
+        "{text}"
+    );
     // The audio clip on Vox, scene 2.
     c.ok("/live/clip/set/gain", vec![i(3), i(2), f(0.7)]).await;
     c.ok("/live/clip/set/pitch_coarse", vec![i(3), i(2), i(-3)])
