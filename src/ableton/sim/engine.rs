@@ -15,6 +15,9 @@ use super::{clip, other, song, track};
 /// The address table AbletonOSC documents; wildcard queries expand over its `get` addresses.
 const API_TABLE: &str = include_str!("../abletonosc-api.tsv");
 
+/// Seconds between listener checks while playing.
+const LISTEN_INTERVAL: f64 = 0.05;
+
 /// Most undo steps kept.
 const UNDO_LIMIT: usize = 100;
 
@@ -48,6 +51,7 @@ pub(crate) struct Sim {
     /// The play head, in beats.
     pub song_time: f64,
     last_beat_time: f64,
+    since_poll: f64,
     /// Whether the metronome clicks.
     pub metronome: bool,
     /// Recent `tap_tempo` taps.
@@ -76,6 +80,7 @@ impl Sim {
             is_playing: false,
             song_time: 0.0,
             last_beat_time: -1.0,
+            since_poll: 0.0,
             metronome: false,
             tap_times: Vec::new(),
             sel_track: 0,
@@ -292,7 +297,13 @@ impl Sim {
         }
         self.song_time += seconds * f64::from(self.doc.tempo) / 60.0;
         self.check_beat(out);
-        self.poll_listeners(out);
+        // Values that move with the play head (song time, playing position) are pushed at
+        // about 20 Hz, not at every tick.
+        self.since_poll += seconds;
+        if self.since_poll >= LISTEN_INTERVAL {
+            self.since_poll = 0.0;
+            self.poll_listeners(out);
+        }
     }
 
     /// Send `/live/song/get/beat` when the play head entered a new beat or jumped back.
