@@ -172,6 +172,8 @@ impl Sim {
     fn wildcard(&mut self, from: IpAddr, msg: &OscMessage, out: &mut Vec<Outgoing>) -> Reply {
         let pattern: Vec<&str> = msg.addr.split('/').collect();
         let mut matched = false;
+        let mut answered = false;
+        let mut first_error = None;
         for line in API_TABLE.lines().skip(1) {
             let Some(candidate) = line.split('\t').next() else {
                 continue;
@@ -181,20 +183,28 @@ impl Sim {
             }
             matched = true;
             // As AbletonOSC does, getters that fail for these arguments are skipped.
-            if let Ok(Some(values)) = self.dispatch(candidate, &msg.args) {
-                out.push((
-                    from,
-                    OscMessage {
-                        addr: candidate.to_string(),
-                        args: values,
-                    },
-                ));
+            match self.dispatch(candidate, &msg.args) {
+                Ok(Some(values)) => {
+                    answered = true;
+                    out.push((
+                        from,
+                        OscMessage {
+                            addr: candidate.to_string(),
+                            args: values,
+                        },
+                    ));
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
             }
         }
-        if matched {
-            done()
-        } else {
-            Err(Fail::Unknown)
+        match (matched, answered, first_error) {
+            (false, _, _) => Err(Fail::Unknown),
+            // Nothing answered (e.g. an empty clip slot): say why rather than stay silent.
+            (true, false, Some(error)) => Err(error),
+            _ => done(),
         }
     }
 

@@ -135,6 +135,9 @@ async fn wildcard_queries_every_property() {
             "/live/song/get/signature_numerator"
         ]
     );
+    // Nothing answers for an empty slot: the error says why.
+    let text = c.error("/live/clip/get/*", vec![i(0), i(3)]).await;
+    assert!(text.contains("no clip in slot 3 of track 0"), "{text}");
     let text = c.error("/live/nothing/*", vec![]).await;
     assert!(text.contains("Unknown OSC address"), "{text}");
     sim.stop().await;
