@@ -247,8 +247,10 @@ impl Sim {
         let Some(value) = value else {
             return fail(format!("{prop} cannot be listened to"));
         };
+        // Keyed like AbletonOSC's (property, params): a new start_listen replaces the old one.
+        let params = listen_key(params);
         self.listeners
-            .retain(|l| !(l.get_addr == get_addr && l.params == params && l.dest == from));
+            .retain(|l| !(l.get_addr == get_addr && l.params == params));
         out.push((
             from,
             OscMessage {
@@ -258,7 +260,7 @@ impl Sim {
         ));
         self.listeners.push(Listener {
             get_addr,
-            params: params.to_vec(),
+            params,
             dest: from,
             last: Some(value),
         });
@@ -266,14 +268,16 @@ impl Sim {
     }
 
     fn stop_listen(&mut self, from: IpAddr, class: &str, prop: &str, params: &[OscType]) -> Reply {
+        // Any client may stop a listener, as in AbletonOSC; only beats are per client.
         if class == "song" && prop == "beat" {
             self.beat_listeners.retain(|ip| *ip != from);
             return done();
         }
         let get_addr = format!("/live/{class}/get/{prop}");
         let before = self.listeners.len();
+        let params = listen_key(params);
         self.listeners
-            .retain(|l| !(l.get_addr == get_addr && l.params == params && l.dest == from));
+            .retain(|l| !(l.get_addr == get_addr && l.params == params));
         if before == self.listeners.len() {
             tracing::warn!(%get_addr, ?params, "sim: stop_listen without a listener");
         }
@@ -365,6 +369,17 @@ impl Sim {
         }
         value
     }
+}
+
+/// Listener parameters as a key: whole floats count as ints (Python's `1.0 == 1`).
+fn listen_key(params: &[OscType]) -> Vec<OscType> {
+    params
+        .iter()
+        .map(|p| match p {
+            OscType::Float(v) if v.fract() == 0.0 && v.abs() < 1e9 => OscType::Int(*v as i32),
+            other => other.clone(),
+        })
+        .collect()
 }
 
 /// `/live/error` with `text`, as AbletonOSC sends it (one string).

@@ -232,7 +232,14 @@ async fn listeners_push_changes_from_any_client_and_stop() {
         vec![i(3)]
     );
 
-    c.send("/live/track/stop_listen/volume", vec![i(1)]).await;
+    // Any client may stop it, and 1.0 names the same track as 1.
+    other
+        .send_to(
+            &send_other("/live/track/stop_listen/volume", vec![f(1.0)]),
+            c.sim,
+        )
+        .await
+        .expect("send");
     c.send("/live/song/stop_listen/tempo", vec![]).await;
     c.send("/live/track/set/volume", vec![i(1), f(0.25)]).await;
     c.send("/live/song/set/tempo", vec![f(95.0)]).await;
