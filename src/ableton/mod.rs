@@ -3,3 +3,4 @@
 
 pub mod midi;
 pub mod osc;
+pub mod sim;
