@@ -2,3 +2,4 @@
 //! MIDI out, and `livegate sim`, a simulated Live speaking the same protocol.
 
 pub mod osc;
+pub mod tools;
