@@ -7,13 +7,11 @@
 //! One file per tool group: `song` (transport, locators, selection), `track`, `clip` (slots,
 //! clips, notes), `scene` and `device`, `compose` (note edits and generators over `notes`).
 
-#[allow(dead_code)] // used by the clip tools of the next commit
 mod args;
 mod clip;
 mod compose;
 mod defs;
 mod device;
-#[allow(dead_code)] // used by the clip tools of the next commit
 mod notes;
 mod scene;
 mod song;
