@@ -2,4 +2,5 @@
 //! MIDI out, and `livegate sim`, a simulated Live speaking the same protocol.
 
 pub mod osc;
+pub mod sim;
 pub mod tools;

@@ -10,6 +10,7 @@ mod pins;
 mod scan;
 mod schema;
 mod serve;
+mod sim;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -53,6 +54,8 @@ enum Command {
     Scan(scan::Args),
     /// Print the JSON Schema of the policy format.
     Schema,
+    /// Run a simulated Ableton Live that speaks AbletonOSC (no Ableton needed).
+    Sim(sim::Args),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Some(Command::Import(command)) => import::run(&command),
         Some(Command::Scan(args)) => scan::run(&args),
         Some(Command::Schema) => schema::run(),
+        Some(Command::Sim(args)) => sim::run(&args),
     };
     match result {
         Ok(code) => code,
