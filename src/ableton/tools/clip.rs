@@ -380,7 +380,7 @@ async fn set_gain(live: Live<'_>, a: Args<'_>) -> ToolResult {
 }
 
 async fn pitch(live: Live<'_>, a: Args<'_>) -> ToolResult {
-    let (t, c) = clip(live, a).await?;
+    let (t, c) = audio_clip(live, a).await?;
     let coarse = live
         .int("/live/clip/get/pitch_coarse", vec![oi(t), oi(c)])
         .await?;

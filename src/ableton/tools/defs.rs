@@ -232,7 +232,7 @@ pub fn describe(name: &str) -> &'static str {
         "load_item_to_track" => "Loads a browser item onto a track (not available over AbletonOSC).",
         "load_item_to_return" => "Loads a browser item onto a return track (not available over AbletonOSC).",
         "get_clip_gain" => "Reads an audio clip's gain (0–1).",
-        "get_clip_pitch" => "Reads a clip's transposition in semitones and cents.",
+        "get_clip_pitch" => "Reads an audio clip's transposition in semitones and cents.",
         "set_clip_gain" => "Sets an audio clip's gain (0–1).",
         "set_clip_pitch" => "Transposes an audio clip by semitones (-48–48).",
         "set_clip_warp_mode" => "Sets an audio clip's warp mode: beats, tones, texture, repitch, complex or complex_pro.",

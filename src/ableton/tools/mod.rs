@@ -20,6 +20,9 @@ mod track;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod sim_tests;
+
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};

@@ -97,14 +97,16 @@ async fn stop(live: Live<'_>, a: Args<'_>) -> ToolResult {
     let tracks = live.num_tracks().await?;
     let mut stopped = Vec::new();
     for t in 0..tracks {
-        if live
+        let playing = live
             .int("/live/track/get/playing_slot_index", vec![oi(t)])
-            .await?
-            == i64::from(s)
-            || live
-                .int("/live/track/get/fired_slot_index", vec![oi(t)])
+            .await?;
+        let fired = live
+            .int("/live/track/get/fired_slot_index", vec![oi(t)])
+            .await?;
+        if (playing == i64::from(s) || fired == i64::from(s))
+            && live
+                .flag("/live/clip_slot/get/has_clip", vec![oi(t), oi(s)])
                 .await?
-                == i64::from(s)
         {
             live.cmd("/live/clip/stop", vec![oi(t), oi(s)]).await?;
             stopped.push(t);

@@ -287,10 +287,20 @@ async fn unarm_all(live: Live<'_>) -> ToolResult {
     )
 }
 
+/// A send level; the reply repeats the send index after the track index.
+async fn send_level(live: Live<'_>, t: i32, s: i32) -> Result<f64, ToolError> {
+    let values = live.get("/live/track/get/send", vec![oi(t), oi(s)]).await?;
+    values
+        .get(1)
+        .or(values.first())
+        .and_then(super::args::as_f64)
+        .ok_or_else(|| state_error(format!("Live sent no level for send {s} of track {t}")))
+}
+
 /// Reads `send_index` and checks the track has that send.
 async fn send(live: Live<'_>, a: Args<'_>, t: i32) -> Result<i32, ToolError> {
     let s = a.index("send_index")?;
-    match live.num("/live/track/get/send", vec![oi(t), oi(s)]).await {
+    match send_level(live, t, s).await {
         Ok(_) => Ok(s),
         Err(ToolError::Live(crate::ableton::osc::OscError::Live(e))) => Err(arg_error(format!(
             "argument `send_index` {s} does not exist on track {t}: {e}"
@@ -302,7 +312,7 @@ async fn send(live: Live<'_>, a: Args<'_>, t: i32) -> Result<i32, ToolError> {
 async fn get_send(live: Live<'_>, a: Args<'_>) -> ToolResult {
     let t = track(live, a).await?;
     let s = send(live, a, t).await?;
-    let level = live.num("/live/track/get/send", vec![oi(t), oi(s)]).await?;
+    let level = send_level(live, t, s).await?;
     done(
         format!("Track {t} send {s} is at {}", round(level)),
         json!({"track_index": t, "send_index": s, "level": round(level)}),
@@ -315,7 +325,7 @@ async fn set_send(live: Live<'_>, a: Args<'_>) -> ToolResult {
     let s = send(live, a, t).await?;
     live.cmd("/live/track/set/send", vec![oi(t), oi(s), of(level)])
         .await?;
-    let now = live.num("/live/track/get/send", vec![oi(t), oi(s)]).await?;
+    let now = send_level(live, t, s).await?;
     done(
         format!("Track {t} send {s} set to {}", round(now)),
         json!({"track_index": t, "send_index": s, "level": round(now)}),
