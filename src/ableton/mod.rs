@@ -4,3 +4,4 @@
 pub mod midi;
 pub mod osc;
 pub mod sim;
+pub mod tools;
