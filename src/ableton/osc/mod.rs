@@ -22,6 +22,12 @@ use tokio_util::sync::CancellationToken;
 
 pub use wire::{arg_to_json, id_count, Key};
 
+/// The string that opens the first and closes the last datagram of a split reply.
+const CHUNK_MARKER: &str = "#$#";
+
+/// The most values a split reply may add up to (a clip of 100,000 notes has 500,000).
+const MAX_JOINED_ARGS: usize = 1_000_000;
+
 /// Where Live is and how long to wait for it.
 #[derive(Debug, Clone)]
 pub struct OscConfig {
@@ -107,6 +113,8 @@ pub struct OscClient {
     shutdown: CancellationToken,
     config: OscConfig,
     routes: Mutex<Routes>,
+    /// Replies split over several datagrams, being put back together, by address.
+    partial: Mutex<HashMap<String, Vec<OscType>>>,
     seq: AtomicU64,
     status: watch::Sender<LiveStatus>,
 }
@@ -135,6 +143,7 @@ impl OscClient {
             shutdown: shutdown.clone(),
             config,
             routes: Mutex::new(Routes::default()),
+            partial: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(0),
             status,
         });
@@ -321,9 +330,47 @@ impl OscClient {
         }
     }
 
+    /// Puts a reply split by AbletonOSC back together: its first datagram starts with the
+    /// string `#$#`, its last ends with it, and the arguments in between are concatenated.
+    /// `None` while parts are still missing.
+    fn reassemble(&self, message: OscMessage) -> Option<OscMessage> {
+        let marker =
+            |arg: Option<&OscType>| matches!(arg, Some(OscType::String(s)) if s == CHUNK_MARKER);
+        let starts = marker(message.args.first());
+        let mut partial = self.partial.lock();
+        if !starts && !partial.contains_key(&message.addr) {
+            return Some(message);
+        }
+        let OscMessage { addr, args } = message;
+        let mut args = args.into_iter();
+        if starts {
+            args.next();
+            partial.insert(addr.clone(), Vec::new());
+        }
+        let mut rest: Vec<OscType> = args.collect();
+        let ends = marker(rest.last());
+        if ends {
+            rest.pop();
+        }
+        let joined = partial.entry(addr.clone()).or_default();
+        joined.extend(rest);
+        if joined.len() > MAX_JOINED_ARGS {
+            tracing::warn!(address = %addr, "dropping a split reply larger than {MAX_JOINED_ARGS} values");
+            partial.remove(&addr);
+            return None;
+        }
+        if !ends {
+            return None;
+        }
+        partial.remove(&addr).map(|args| OscMessage { addr, args })
+    }
+
     /// Routes one incoming message: a reply to the oldest matching query, else to listeners;
     /// `/live/error` fails the oldest query waiting.
     fn dispatch(&self, message: OscMessage) {
+        let Some(message) = self.reassemble(message) else {
+            return;
+        };
         let mut routes = self.routes.lock();
         if message.addr == "/live/error" {
             let text = message

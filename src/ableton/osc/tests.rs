@@ -262,3 +262,66 @@ async fn health_checks_publish_connection_changes() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn replies_split_over_several_datagrams_are_joined() {
+    // The simulated Live splits large replies the way AbletonOSC does.
+    let reply_port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .expect("probe")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let sim = crate::ableton::sim::start(crate::ableton::sim::SimConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        reply_port,
+        seed: crate::ableton::sim::Seed::Empty,
+    })
+    .await
+    .expect("sim starts");
+    let c = OscClient::connect(OscConfig {
+        live: sim.local_addr(),
+        bind: SocketAddr::from(([127, 0, 0, 1], reply_port)),
+        timeout: Duration::from_secs(5),
+    })
+    .await
+    .expect("client binds");
+    c.command(
+        "/live/clip_slot/create_clip",
+        vec![OscType::Int(0), OscType::Int(0), OscType::Float(512.0)],
+    )
+    .await
+    .expect("clip");
+    let mut notes = vec![OscType::Int(0), OscType::Int(0)];
+    for i in 0..4_000 {
+        notes.extend([
+            OscType::Int(36 + i % 48),
+            OscType::Float(i as f32 * 0.125),
+            OscType::Float(0.1),
+            OscType::Float(100.0),
+            OscType::Bool(false),
+        ]);
+    }
+    for batch in notes[2..].chunks(5 * 500) {
+        let mut args = vec![OscType::Int(0), OscType::Int(0)];
+        args.extend_from_slice(batch);
+        c.command("/live/clip/add/notes", args)
+            .await
+            .expect("notes added");
+    }
+    let values = c
+        .query(
+            "/live/clip/get/notes",
+            vec![OscType::Int(0), OscType::Int(0)],
+        )
+        .await
+        .expect("notes");
+    assert_eq!(
+        values.len(),
+        4_000 * 5,
+        "every note of the split reply arrived"
+    );
+    assert!(!values
+        .iter()
+        .any(|v| matches!(v, OscType::String(s) if s == CHUNK_MARKER)));
+    sim.stop().await;
+}
