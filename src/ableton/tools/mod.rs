@@ -28,6 +28,8 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 use tokio::sync::broadcast;
 
+use crate::ableton::midi::tools::{call_midi_tool, midi_tool_definitions, MIDI_TOOL_NAMES};
+use crate::ableton::midi::MidiOut;
 use crate::ableton::osc::{LiveStatus, OscClient};
 use crate::mcp::upstream::{Upstream, UpstreamError, UpstreamHealth, UpstreamNotification};
 use crate::policy::catalog::Catalog;
@@ -49,6 +51,8 @@ pub fn unsupported_names() -> impl Iterator<Item = &'static str> {
 pub struct AbletonUpstream {
     name: String,
     osc: Arc<OscClient>,
+    /// MIDI out for the MIDI tools, or why it could not be opened.
+    midi: Result<MidiOut, String>,
     catalog: Catalog,
     notifications: broadcast::Sender<UpstreamNotification>,
 }
@@ -69,15 +73,34 @@ impl AbletonUpstream {
         Self {
             name: name.into(),
             osc,
+            midi: Err("MIDI out is not set up".to_string()),
             catalog: Catalog::ableton(),
             notifications,
         }
     }
 
-    /// The `tools/list` result: every catalog tool, in catalog order.
+    /// The same upstream with MIDI out for the MIDI tools (`send_midi_note`, …); when it could
+    /// not be opened, those tools answer with the reason.
+    pub fn with_midi(mut self, midi: Result<MidiOut, String>) -> Self {
+        self.midi = midi;
+        self
+    }
+
+    /// The `tools/list` result: every catalog tool, in catalog order, then the MIDI tools.
     fn tools(&self) -> Value {
-        let tools: Vec<Value> = self.catalog.tools().map(defs::definition).collect();
+        let mut tools: Vec<Value> = self.catalog.tools().map(defs::definition).collect();
+        tools.extend(midi_tool_definitions());
         json!({ "tools": tools })
+    }
+
+    async fn call_midi(&self, name: &str, arguments: &Value) -> Option<Value> {
+        if !MIDI_TOOL_NAMES.contains(&name) {
+            return None;
+        }
+        Some(match &self.midi {
+            Ok(out) => call_midi_tool(out, name, arguments).await?,
+            Err(why) => error_result(&format!("{name}: MIDI out is not available: {why}")),
+        })
     }
 
     async fn call(&self, params: Option<&Value>) -> Result<Value, UpstreamError> {
@@ -85,6 +108,11 @@ impl AbletonUpstream {
             .and_then(|p| p.get("name"))
             .and_then(Value::as_str)
             .ok_or_else(|| self.invalid("tools/call needs a tool name".into()))?;
+        let empty = Value::Null;
+        let raw_arguments = params.and_then(|p| p.get("arguments")).unwrap_or(&empty);
+        if let Some(result) = self.call_midi(name, raw_arguments).await {
+            return Ok(result);
+        }
         let Some(tool) = self.catalog.get(name) else {
             return Err(self.invalid(format!("Unknown tool: {name}")));
         };

@@ -43,12 +43,28 @@ fn is_error(result: &Value) -> bool {
 async fn tools_list_has_exactly_the_catalog_tools_with_valid_schemas() {
     let up = nowhere().await;
     let list = up.request("tools/list", None).await.expect("list");
-    let tools = list["tools"].as_array().expect("array");
+    let all = list["tools"].as_array().expect("array");
     let catalog = Catalog::ableton();
-    assert_eq!(tools.len(), 128);
+    // The 128 catalog tools, then the 4 MIDI tools.
+    assert_eq!(all.len(), 132);
+    let (tools, midi) = all.split_at(128);
+    let midi_names: Vec<&str> = midi.iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(midi_names, crate::ableton::midi::tools::MIDI_TOOL_NAMES);
     let names: HashSet<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
     let expected: HashSet<&str> = catalog.tools().map(|t| t.name.as_str()).collect();
     assert_eq!(names, expected);
+    // Without MIDI out, the MIDI tools say why.
+    let r = up
+        .request(
+            "tools/call",
+            Some(json!({"name": "send_midi_cc", "arguments": {"controller": 1, "value": 2}})),
+        )
+        .await
+        .expect("a tool result");
+    assert!(
+        is_error(&r) && text(&r).contains("MIDI out is not available"),
+        "{r}"
+    );
     for tool in tools {
         let name = tool["name"].as_str().expect("name");
         let entry = catalog.get(name).expect("in catalog");
