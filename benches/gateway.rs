@@ -141,6 +141,7 @@ fn main() {
             paths,
             listen: Some(([127, 0, 0, 1], 0).into()),
             catalogs: Vec::new(),
+            simulator: None,
         })
         .await
         .expect("livegate starts");

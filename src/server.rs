@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::ableton::link::LiveLink;
 use crate::approval::{Approver, NoApprover};
 use crate::events::EventBus;
 use crate::grants::GrantStore;
@@ -21,7 +22,9 @@ use crate::mcp::upstream::{
 };
 use crate::policy::watch::WatchError;
 use crate::policy::{Catalog, PolicyErrors, PolicyHandle, PolicyWatcher, Reloaded, SystemClock};
-use crate::settings::{Paths, Settings, SettingsError, UpstreamConfig};
+use crate::settings::{
+    LiveSettings, Paths, Settings, SettingsError, SimulatorMode, UpstreamConfig,
+};
 
 /// How long open requests may take to finish when livegate stops.
 const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -67,6 +70,8 @@ pub struct ServerOptions {
     pub listen: Option<SocketAddr>,
     /// Extra risk catalogs.
     pub catalogs: Vec<Catalog>,
+    /// Overrides the settings' choice between the real and the simulated Live.
+    pub simulator: Option<SimulatorMode>,
 }
 
 /// A running livegate.
@@ -83,6 +88,8 @@ pub struct Running {
     pub bus: EventBus,
     /// The grant tokens the HTTP endpoint accepts.
     pub grants: Arc<GrantStore>,
+    /// The Live the `ableton` upstream talks to, if one is configured.
+    pub live: Option<LiveLink>,
     shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     _watcher: PolicyWatcher,
@@ -141,7 +148,11 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
     let watcher = PolicyWatcher::start(Arc::clone(&policy), &options.policy_file, bus.clone())?;
     let initial_policy = policy.reload_file(&options.policy_file);
 
-    let upstreams = build_upstreams(&settings.upstreams)?;
+    let mut live_settings = settings.live.clone();
+    if let Some(mode) = options.simulator {
+        live_settings.simulator = mode;
+    }
+    let (upstreams, live) = build_upstreams(&settings.upstreams, &live_settings, &bus).await?;
     let pins = Arc::new(PinStore::open(&options.paths.pins_file())?);
     let approver: Arc<dyn Approver> = Arc::new(NoApprover);
     let gateway = Gateway::new(Arc::clone(&policy), upstreams, pins, approver, bus.clone());
@@ -180,6 +191,7 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
         initial_policy,
         bus,
         grants,
+        live,
         shutdown,
         server,
         _watcher: watcher,
@@ -204,41 +216,68 @@ pub fn ensure_policy_file(paths: &Paths) -> Result<(PathBuf, bool), SettingsErro
     Ok((file, true))
 }
 
-/// Builds the configured upstreams.
-pub fn build_upstreams(configs: &[UpstreamConfig]) -> Result<Vec<Arc<dyn Upstream>>, ServerError> {
-    configs.iter().map(build_upstream).collect()
-}
-
-fn build_upstream(config: &UpstreamConfig) -> Result<Arc<dyn Upstream>, ServerError> {
-    match config {
-        UpstreamConfig::Builtin { name, builtin } if builtin == "echo" => {
-            Ok(Arc::new(EchoUpstream::new(name.clone())))
-        }
-        UpstreamConfig::Builtin { name, builtin } => Err(ServerError::Upstream {
-            name: name.clone(),
-            reason: format!("there is no built-in upstream {builtin:?}; built-ins: echo"),
-        }),
-        UpstreamConfig::Stdio {
-            name,
-            command,
-            args,
-            env,
-            cwd,
-        } => Ok(StdioUpstream::spawn(
-            name.clone(),
-            command.clone(),
-            args.clone(),
-            env.clone(),
-            cwd.clone(),
-            StdioOptions::default(),
-        )),
-        UpstreamConfig::Http { name, url, headers } => Ok(HttpUpstream::connect(
-            name.clone(),
-            url.clone(),
-            headers.clone(),
-            HttpOptions::default(),
-        )),
+/// Builds the configured upstreams; the `ableton` built-in also opens the link to Live
+/// (real or simulated), returned so it lives as long as livegate.
+pub async fn build_upstreams(
+    configs: &[UpstreamConfig],
+    live_settings: &LiveSettings,
+    bus: &EventBus,
+) -> Result<(Vec<Arc<dyn Upstream>>, Option<LiveLink>), ServerError> {
+    let mut upstreams: Vec<Arc<dyn Upstream>> = Vec::with_capacity(configs.len());
+    let mut live: Option<LiveLink> = None;
+    for config in configs {
+        let upstream: Arc<dyn Upstream> = match config {
+            UpstreamConfig::Builtin { name, builtin } if builtin == "echo" => {
+                Arc::new(EchoUpstream::new(name.clone()))
+            }
+            UpstreamConfig::Builtin { name, builtin } if builtin == "ableton" => {
+                if live.is_none() {
+                    let link = LiveLink::open(live_settings, bus).await.map_err(|e| {
+                        ServerError::Upstream {
+                            name: name.clone(),
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    tracing::info!(live = %link.description, "Ableton upstream ready");
+                    live = Some(link);
+                }
+                match &live {
+                    Some(link) => Arc::new(link.upstream(name, &live_settings.midi_port)),
+                    None => continue,
+                }
+            }
+            UpstreamConfig::Builtin { name, builtin } => {
+                return Err(ServerError::Upstream {
+                    name: name.clone(),
+                    reason: format!(
+                        "there is no built-in upstream {builtin:?}; built-ins: ableton, echo"
+                    ),
+                })
+            }
+            UpstreamConfig::Stdio {
+                name,
+                command,
+                args,
+                env,
+                cwd,
+            } => StdioUpstream::spawn(
+                name.clone(),
+                command.clone(),
+                args.clone(),
+                env.clone(),
+                cwd.clone(),
+                StdioOptions::default(),
+            ),
+            UpstreamConfig::Http { name, url, headers } => HttpUpstream::connect(
+                name.clone(),
+                url.clone(),
+                headers.clone(),
+                HttpOptions::default(),
+            ),
+        };
+        upstreams.push(upstream);
     }
+    Ok((upstreams, live))
 }
 
 /// Applies edits to the settings file that matter while running (pause/resume).

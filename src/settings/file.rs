@@ -31,6 +31,49 @@ pub struct Settings {
     pub grants: Vec<GrantRecord>,
     /// While true, every call except Read tools is denied ("paused by the user").
     pub paused: bool,
+    /// How Ableton Live is reached (the `ableton` built-in upstream).
+    pub live: LiveSettings,
+}
+
+/// Whether to use the real Live or the simulated one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SimulatorMode {
+    /// Use Live when it answers at start, else a simulated Live (the default).
+    #[default]
+    Auto,
+    /// Always the simulated Live.
+    Always,
+    /// Never: only the real Live (its tools fail clearly while it does not answer).
+    Never,
+}
+
+/// How Ableton Live is reached over AbletonOSC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveSettings {
+    /// Where AbletonOSC listens.
+    pub osc: SocketAddr,
+    /// Where its replies arrive (AbletonOSC always answers to port 11001).
+    pub reply: SocketAddr,
+    /// How long a query waits for Live, in milliseconds.
+    pub timeout_ms: u64,
+    /// Real Live, simulated Live, or whichever answers.
+    pub simulator: SimulatorMode,
+    /// The virtual MIDI output port Live can take as a MIDI input.
+    pub midi_port: String,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self {
+            osc: SocketAddr::from(([127, 0, 0, 1], 11000)),
+            reply: SocketAddr::from(([127, 0, 0, 1], 11001)),
+            timeout_ms: 2_000,
+            simulator: SimulatorMode::Auto,
+            midi_port: "livegate".to_string(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -41,9 +84,13 @@ impl Default for Settings {
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7420))),
             allowed_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            upstreams: Vec::new(),
+            upstreams: vec![UpstreamConfig::Builtin {
+                name: "ableton".to_string(),
+                builtin: "ableton".to_string(),
+            }],
             grants: Vec::new(),
             paused: false,
+            live: LiveSettings::default(),
         }
     }
 }

@@ -5,5 +5,8 @@
 mod file;
 mod paths;
 
-pub use file::{GrantRecord, Settings, UpstreamConfig, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES};
+pub use file::{
+    GrantRecord, LiveSettings, Settings, SimulatorMode, UpstreamConfig, DEFAULT_LISTEN,
+    DEFAULT_MAX_BODY_BYTES,
+};
 pub use paths::{write_json_atomically, Paths, SettingsError, HOME_ENV};

@@ -31,6 +31,16 @@ pub async fn start(policy: &str, upstreams: Vec<UpstreamConfig>) -> TestGateway 
 /// Starts livegate in `home` (kept between runs: pins and grants survive), with `policy`
 /// and the given upstreams, and a new grant.
 pub async fn start_in(home: &Path, policy: &str, upstreams: Vec<UpstreamConfig>) -> TestGateway {
+    start_with(home, policy, upstreams, None).await
+}
+
+/// Like [`start_in`], choosing the real or simulated Live for the `ableton` built-in.
+pub async fn start_with(
+    home: &Path,
+    policy: &str,
+    upstreams: Vec<UpstreamConfig>,
+    simulator: Option<livegate::settings::SimulatorMode>,
+) -> TestGateway {
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let paths = Paths::under(home);
     paths.ensure().expect("folders");
@@ -48,6 +58,7 @@ pub async fn start_in(home: &Path, policy: &str, upstreams: Vec<UpstreamConfig>)
         paths,
         listen: Some(([127, 0, 0, 1], 0).into()),
         catalogs: Vec::new(),
+        simulator,
     })
     .await
     .expect("livegate starts");

@@ -35,6 +35,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 policy_file,
                 listen: Some(([127, 0, 0, 1], 0).into()),
                 catalogs: Vec::new(),
+                simulator: None,
             })
             .await?;
             let token = match &args.token {

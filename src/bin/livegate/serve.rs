@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use livegate::events::Event;
 use livegate::policy::{Action, Catalog, CompiledPolicy, Reloaded};
 use livegate::server::{self, ServerOptions};
-use livegate::settings::Paths;
+use livegate::settings::{Paths, SimulatorMode};
 
 /// Arguments of `livegate serve`.
 #[derive(Debug, Default, clap::Args)]
@@ -24,6 +24,9 @@ pub struct Args {
     /// Extra risk catalogs (JSON, same shape as policies/catalog/ableton.json).
     #[arg(long = "catalog")]
     catalogs: Vec<PathBuf>,
+    /// Use the simulated Live even if Ableton Live answers.
+    #[arg(long)]
+    sim: bool,
 }
 
 /// Serves until Ctrl-C.
@@ -51,7 +54,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     let runtime = crate::runtime()?;
     runtime.block_on(async move {
-        let options = ServerOptions { paths, policy_file: policy_file.clone(), listen: args.listen, catalogs };
+        let simulator = args.sim.then_some(SimulatorMode::Always);
+        let options = ServerOptions { paths, policy_file: policy_file.clone(), listen: args.listen, catalogs, simulator };
         let running = server::start(options).await?;
         match &running.initial_policy {
             Ok(Reloaded::Policy) => {}
@@ -65,6 +69,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ),
         }
         report(&policy_file, &running.policy.current());
+        if let Some(live) = &running.live {
+            println!("Live: {}", live.description);
+        }
         let upstreams: Vec<&str> = running.gateway.upstreams().iter().map(|u| u.name()).collect();
         if upstreams.is_empty() {
             println!("no upstreams yet: add MCP servers to `upstreams` in {}", Paths::discover()?.settings_file().display());
