@@ -270,3 +270,15 @@ fn notes_round_trip_through_osc_and_json() {
     let err = Note::from_json(&json!({"pitch": 300, "start_time": 0}), 3).unwrap_err();
     assert!(err.to_string().contains("notes[3].pitch"));
 }
+
+#[test]
+fn the_readme_lists_every_tool_abletonosc_cannot_do() {
+    let readme = include_str!("../../../README.md");
+    for name in super::unsupported_names() {
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "README.md does not list {name}"
+        );
+    }
+    assert_eq!(super::unsupported_names().count(), 36);
+}
