@@ -148,12 +148,7 @@ impl AbletonUpstream {
     }
 
     fn invalid(&self, message: String) -> UpstreamError {
-        UpstreamError::Rpc {
-            upstream: self.name.clone(),
-            code: crate::mcp::jsonrpc::INVALID_PARAMS,
-            message,
-            data: None,
-        }
+        UpstreamError::invalid_params(&self.name, message)
     }
 }
 
@@ -208,12 +203,7 @@ impl Upstream for AbletonUpstream {
             "ping" => Ok(json!({})),
             "tools/list" => Ok(self.tools()),
             "tools/call" => self.call(params.as_ref()).await,
-            other => Err(UpstreamError::Rpc {
-                upstream: self.name.clone(),
-                code: crate::mcp::jsonrpc::METHOD_NOT_FOUND,
-                message: format!("Method not found: {other}"),
-                data: None,
-            }),
+            other => Err(UpstreamError::method_not_found(&self.name, other)),
         }
     }
 

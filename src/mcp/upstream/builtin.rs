@@ -69,12 +69,7 @@ impl EchoUpstream {
     }
 
     fn invalid(&self, message: &str) -> UpstreamError {
-        UpstreamError::Rpc {
-            upstream: self.name.clone(),
-            code: crate::mcp::jsonrpc::INVALID_PARAMS,
-            message: message.to_string(),
-            data: None,
-        }
+        UpstreamError::invalid_params(&self.name, message)
     }
 }
 
@@ -123,12 +118,7 @@ impl Upstream for EchoUpstream {
                     json!({"messages": [{"role": "user", "content": {"type": "text", "text": format!("Hello, {who}!")}}]}),
                 )
             }
-            other => Err(UpstreamError::Rpc {
-                upstream: self.name.clone(),
-                code: crate::mcp::jsonrpc::METHOD_NOT_FOUND,
-                message: format!("Method not found: {other}"),
-                data: None,
-            }),
+            other => Err(UpstreamError::method_not_found(&self.name, other)),
         }
     }
 

@@ -60,6 +60,28 @@ pub enum UpstreamError {
     },
 }
 
+impl UpstreamError {
+    /// The JSON-RPC "method not found" error an in-process upstream answers with.
+    pub fn method_not_found(upstream: &str, method: &str) -> Self {
+        UpstreamError::Rpc {
+            upstream: upstream.to_string(),
+            code: crate::mcp::jsonrpc::METHOD_NOT_FOUND,
+            message: format!("Method not found: {method}"),
+            data: None,
+        }
+    }
+
+    /// The JSON-RPC "invalid params" error (also MCP's "unknown tool").
+    pub fn invalid_params(upstream: &str, message: impl Into<String>) -> Self {
+        UpstreamError::Rpc {
+            upstream: upstream.to_string(),
+            code: crate::mcp::jsonrpc::INVALID_PARAMS,
+            message: message.into(),
+            data: None,
+        }
+    }
+}
+
 /// A message an upstream sent on its own (e.g. `notifications/tools/list_changed`,
 /// `notifications/progress`, `notifications/message`).
 #[derive(Debug, Clone)]
