@@ -180,6 +180,13 @@ impl MidiOut {
                 reason: "the MIDI port name must not be empty".into(),
             });
         }
+        // Without the ALSA sequencer, ALSA itself prints an error to stderr; say it first.
+        #[cfg(all(target_os = "linux", not(feature = "jack")))]
+        if !std::path::Path::new("/dev/snd/seq").exists() {
+            return Err(MidiError::NoMidiSystem {
+                reason: no_midi_system_hint("/dev/snd/seq does not exist"),
+            });
+        }
         let output = MidiOutput::new(&config.port_name).map_err(|e| MidiError::NoMidiSystem {
             reason: no_midi_system_hint(&e.to_string()),
         })?;
