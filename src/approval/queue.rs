@@ -1,6 +1,6 @@
 //! The approval queue: the [`Approver`] that holds calls waiting for the human's yes or no.
 //!
-//! [`ApprovalQueue::ask`] records a [`PendingApproval`] (the exact tool and arguments, and the
+//! Its [`Approver::ask`] records a [`PendingApproval`] (the exact tool and arguments, and the
 //! SHA-256 of their canonical JSON, so what is shown is what runs), publishes
 //! [`Event::ApprovalRequested`], and waits until the admin API or UI calls
 //! [`ApprovalQueue::approve`] or [`ApprovalQueue::deny`], the deadline passes, or the agent

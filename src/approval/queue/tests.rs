@@ -162,6 +162,16 @@ async fn deny_without_and_with_reason_gives_exact_texts() {
     })
     .await;
     assert_eq!(answer, denied("Denied by the user: not that track"));
+    let blank = request("delete_track", "claude", None, Remember::Once);
+    let answer = ask_and(&q, blank, |q, id| {
+        q.deny(id, Some("  ".into()), "ui").expect("deny")
+    })
+    .await;
+    assert_eq!(
+        answer,
+        denied("Denied by the user"),
+        "a blank reason is no reason"
+    );
     let resolved: Vec<(bool, String, Option<String>)> = drain(&mut rx)
         .into_iter()
         .filter_map(|e| match e {
@@ -178,7 +188,8 @@ async fn deny_without_and_with_reason_gives_exact_texts() {
         resolved,
         vec![
             (false, "cli".to_string(), None),
-            (false, "ui".to_string(), Some("not that track".to_string()))
+            (false, "ui".to_string(), Some("not that track".to_string())),
+            (false, "ui".to_string(), None),
         ]
     );
 }
