@@ -255,7 +255,7 @@ impl ApprovalQueue {
     }
 
     /// Denies a pending call: its `ask` returns `Denied` with "Denied by the user", followed by
-    /// ": <reason>" when the human gave one. Denials are never remembered.
+    /// `: <reason>` when the human gave one. Denials are never remembered.
     pub fn deny(
         &self,
         id: &str,
