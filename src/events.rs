@@ -4,6 +4,8 @@
 use serde::Serialize;
 use tokio::sync::broadcast;
 
+use crate::approval::PendingApproval;
+
 /// How many events a slow subscriber may fall behind before it misses some.
 const CAPACITY: usize = 1024;
 
@@ -41,6 +43,45 @@ pub enum Event {
         upstream: String,
         /// Its health now, as text (`ready`, `starting`, `down: …`).
         health: String,
+    },
+    /// A call is waiting for the human's yes or no.
+    ApprovalRequested {
+        /// What is asked, as the admin API and UI show it.
+        approval: PendingApproval,
+    },
+    /// The human approved or denied a pending approval.
+    ApprovalResolved {
+        /// The approval's id.
+        id: String,
+        /// True when approved.
+        approved: bool,
+        /// Who or what answered (`ui`, `cli`, `notification`, …).
+        via: String,
+        /// The human's reason for a denial, when given.
+        reason: Option<String>,
+    },
+    /// A pending approval's deadline passed with no answer; the call was denied.
+    ApprovalExpired {
+        /// The approval's id.
+        id: String,
+    },
+    /// The agent stopped waiting (cancelled, or its connection closed); nothing runs.
+    ApprovalWithdrawn {
+        /// The approval's id.
+        id: String,
+    },
+    /// A call passed without asking because an earlier approval is remembered.
+    ApprovalRemembered {
+        /// A fresh id for this call (never pending).
+        id: String,
+        /// The tool called.
+        tool: String,
+        /// The grant calling.
+        grant: String,
+        /// The MCP session, where there is one.
+        session: Option<String>,
+        /// The SHA-256 of the canonical JSON of this call's arguments.
+        args_hash: String,
     },
 }
 

@@ -1,12 +1,19 @@
 //! Human approvals: the queue of calls waiting for a yes or no, their
 //! deadlines, and remembered decisions.
 //!
-//! The gateway asks through the [`Approver`] seam. Until the approval queue exists,
-//! [`NoApprover`] answers every request with a clear refusal, so `approve` rules fail closed.
+//! The gateway asks through the [`Approver`] seam. [`ApprovalQueue`] is the approver that
+//! holds calls until the human answers; [`NoApprover`] answers every request with a clear
+//! refusal, so `approve` rules fail closed where no queue is wired in.
 
 use serde_json::Value;
 
 use crate::policy::Remember;
+
+pub mod canonical;
+pub mod queue;
+mod remember;
+
+pub use queue::{ApprovalError, ApprovalQueue, Clock, PendingApproval, SystemClock};
 
 /// A call waiting for the human's yes or no.
 #[derive(Debug, Clone)]
