@@ -36,7 +36,7 @@ pub struct SseParser {
 
 impl SseParser {
     /// Parses one chunk; returns the events it completed, or an error if an event grew
-    /// beyond [`MAX_EVENT_BYTES`].
+    /// beyond `MAX_EVENT_BYTES` (64 MiB).
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<SseEvent>, String> {
         let mut events = Vec::new();
         for &byte in chunk {

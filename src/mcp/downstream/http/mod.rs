@@ -1,7 +1,7 @@
 //! Streamable HTTP at `/mcp`: one endpoint for every revision. A request carrying the
 //! stateless revision's `_meta` (or its `MCP-Protocol-Version` header) is served statelessly
-//! ([`stateless`]); `initialize` and requests with an `Mcp-Session-Id` are served in the
-//! handshake revisions ([`handshake`]). Before any of that, every request passes the same
+//! (`stateless.rs`); `initialize` and requests with an `Mcp-Session-Id` are served in the
+//! handshake revisions (`handshake.rs`). Before any of that, every request passes the same
 //! gate: loopback `Host`, allowed `Origin`, a valid grant token, a JSON body within the cap.
 
 mod handshake;
