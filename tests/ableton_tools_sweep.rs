@@ -523,8 +523,23 @@ fn row(name: &str) -> Option<Case> {
         }),
         // The demo set has no group track (and create_group_track is not available), so only
         // the refusal can be checked.
-        "fold_track" | "unfold_track" => case(t(3), |o| {
-            assert!(o.err().contains("is not a group track"), "{}", o.text);
+        "fold_track" => case(t(3), |o| {
+            assert!(
+                o.err()
+                    .contains("track 3 is not a group track, so it cannot be folded"),
+                "{}",
+                o.text
+            );
+            assert_eq!(o.after["tracks"][3]["fold_state"], false);
+            o.unchanged();
+        }),
+        "unfold_track" => case(t(3), |o| {
+            assert!(
+                o.err()
+                    .contains("track 3 is not a group track, so it cannot be unfolded"),
+                "{}",
+                o.text
+            );
             o.unchanged();
         }),
         "select_track" => case(t(2), |o| {
