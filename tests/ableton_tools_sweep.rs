@@ -399,18 +399,34 @@ fn row(name: &str) -> Option<Case> {
         // Tracks.
         "create_midi_track" => case(json!({}), |o| {
             o.ok();
+            o.only_changed(&["/tracks", "/selection/track"]);
+            assert_eq!(
+                o.after["selection"]["track"], 4,
+                "Live selects the new track"
+            );
+
             assert_eq!(
                 Outcome::count(&o.after["tracks"]),
                 Outcome::count(&o.before["tracks"]) + 1
             );
+            assert_eq!(o.ok()["name"], o.after["tracks"][4]["name"]);
+            assert_eq!(o.ok()["index"], 4);
             assert_eq!(o.after["tracks"][4]["is_midi"], true);
         }),
         "create_audio_track" => case(json!({}), |o| {
             o.ok();
+            o.only_changed(&["/tracks", "/selection/track"]);
+            assert_eq!(
+                o.after["selection"]["track"], 4,
+                "Live selects the new track"
+            );
+
             assert_eq!(
                 Outcome::count(&o.after["tracks"]),
                 Outcome::count(&o.before["tracks"]) + 1
             );
+            assert_eq!(o.ok()["name"], o.after["tracks"][4]["name"]);
+            assert_eq!(o.ok()["index"], 4);
             assert_eq!(o.after["tracks"][4]["is_midi"], false);
         }),
         "set_track_name" => case(json!({"track_index": 0, "name": "Beats"}), |o| {
@@ -453,6 +469,7 @@ fn row(name: &str) -> Option<Case> {
         }),
         "delete_track" => case(t(3), |o| {
             o.ok();
+            o.only_changed(&["/tracks"]);
             assert_eq!(Outcome::count(&o.after["tracks"]), 3);
             assert!(o.after["tracks"]
                 .as_array()
@@ -462,6 +479,9 @@ fn row(name: &str) -> Option<Case> {
         }),
         "duplicate_track" => case(t(1), |o| {
             o.ok();
+            o.only_changed(&["/tracks", "/selection/track"]);
+            assert_eq!(o.after["selection"]["track"], 2, "Live selects the copy");
+
             assert_eq!(Outcome::count(&o.after["tracks"]), 5);
             assert_eq!(
                 o.after["tracks"][2]["devices"],
@@ -481,6 +501,7 @@ fn row(name: &str) -> Option<Case> {
             json!({}),
             |o| {
                 assert_eq!(o.ok()["disarmed"], json!([0, 2]));
+                o.only_changed(&["/tracks/0/arm", "/tracks/2/arm"]);
                 assert_eq!(o.before["tracks"][2]["arm"], true);
                 assert!(o.after["tracks"]
                     .as_array()
@@ -621,6 +642,13 @@ fn row(name: &str) -> Option<Case> {
         ),
         "fire_clip" => case(tc(0, 1), |o| {
             o.ok();
+            o.only_changed(&[
+                "/tracks/0/playing_slot_index",
+                "/tracks/0/fired_slot_index",
+                "/tracks/0/clip_slots/1/clip/is_playing",
+                "/is_playing",
+                "/current_song_time",
+            ]);
             assert_eq!(o.after["tracks"][0]["playing_slot_index"], 1);
             assert_eq!(o.clip(0, 1)["is_playing"], true);
             assert_eq!(
@@ -630,6 +658,10 @@ fn row(name: &str) -> Option<Case> {
         }),
         "stop_clip" => after(vec![("fire_clip", tc(0, 0))], tc(0, 0), |o| {
             o.ok();
+            o.only_changed(&[
+                "/tracks/0/playing_slot_index",
+                "/tracks/0/clip_slots/0/clip/is_playing",
+            ]);
             assert_eq!(o.before["tracks"][0]["playing_slot_index"], 0);
             assert_eq!(o.clip(0, 0)["is_playing"], false);
             assert_eq!(o.after["tracks"][0]["playing_slot_index"], -1);
@@ -637,6 +669,7 @@ fn row(name: &str) -> Option<Case> {
         "duplicate_clip" => case(tc(2, 2), |o| {
             let new = o.ok()["new_clip_index"].as_u64().expect("new_clip_index") as usize;
             assert_ne!(new, 2);
+            o.only_changed(&[&format!("/tracks/2/clip_slots/{new}/clip")]);
             assert!(o.before["tracks"][2]["clip_slots"][new]["clip"].is_null());
             assert_eq!(o.clip(2, new)["name"], "Chords");
             assert_eq!(o.clip(2, new)["notes"], o.clip(2, 2)["notes"]);
@@ -788,6 +821,7 @@ fn row(name: &str) -> Option<Case> {
         ),
         "select_clip" => case(tc(1, 1), |o| {
             o.ok();
+            o.only_changed(&["/selection"]);
             assert_eq!(o.after["selection"]["track"], 1);
             assert_eq!(o.after["selection"]["scene"], 1);
         }),
@@ -800,10 +834,12 @@ fn row(name: &str) -> Option<Case> {
         }),
         "start_playback" => case(json!({}), |o| {
             o.ok();
+            o.only_changed(&["/is_playing", "/current_song_time"]);
             assert_eq!(o.after["is_playing"], true);
         }),
         "stop_playback" => after(vec![("start_playback", json!({}))], json!({}), |o| {
             o.ok();
+            o.only_changed(&["/is_playing", "/current_song_time"]);
             assert_eq!(o.before["is_playing"], true);
             assert_eq!(o.after["is_playing"], false);
         }),
@@ -829,11 +865,13 @@ fn row(name: &str) -> Option<Case> {
         ),
         "start_recording" => case(json!({}), |o| {
             o.ok();
+            o.only_changed(&["/record_mode", "/is_playing", "/current_song_time"]);
             assert_eq!(o.after["record_mode"], true);
             assert_eq!(o.after["is_playing"], true);
         }),
         "stop_recording" => after(vec![("start_recording", json!({}))], json!({}), |o| {
             o.ok();
+            o.only_changed(&["/record_mode", "/current_song_time"]);
             assert_eq!(o.before["record_mode"], true);
             assert_eq!(o.after["record_mode"], false);
         }),
@@ -898,11 +936,18 @@ fn row(name: &str) -> Option<Case> {
         // Scenes.
         "create_scene" => case(json!({}), |o| {
             o.ok();
+            o.only_changed(&["/scenes", "/tracks", "/selection/scene"]);
+            assert_eq!(
+                o.after["selection"]["scene"], 4,
+                "Live selects the new scene"
+            );
+
             assert_eq!(Outcome::count(&o.after["scenes"]), 5);
             assert_eq!(Outcome::count(&o.after["tracks"][0]["clip_slots"]), 5);
         }),
         "delete_scene" => case(json!({"scene_index": 0}), |o| {
             o.ok();
+            o.only_changed(&["/scenes", "/tracks"]);
             assert_eq!(Outcome::count(&o.after["scenes"]), 3);
             assert_eq!(o.after["scenes"][0]["name"], "Verse");
             assert_eq!(o.clip(0, 0)["name"], "Fill", "the row's clips went with it");
@@ -937,6 +982,9 @@ fn row(name: &str) -> Option<Case> {
         }),
         "duplicate_scene" => case(json!({"scene_index": 0}), |o| {
             o.ok();
+            o.only_changed(&["/scenes", "/tracks", "/selection/scene"]);
+            assert_eq!(o.after["selection"]["scene"], 1, "Live selects the copy");
+
             assert_eq!(Outcome::count(&o.after["scenes"]), 5);
             assert_eq!(o.clip(0, 1)["name"], "Beat", "the copy of row 0 is row 1");
             assert_eq!(o.clip(0, 2)["name"], "Fill");
