@@ -1,6 +1,8 @@
 //! Every Ableton tool (the 128 catalog tools and the 4 MIDI tools) through a real livegate
 //! with the `ableton` built-in upstream on the simulated Live, each with at least one
-//! assertion on the simulated set's state or on how a read agrees with it.
+//! assertion on the simulated set's state or on how a read agrees with it. Each tool gets a
+//! fresh gateway and demo set (policy: allow everything), so that no tool depends on another;
+//! a row's setup calls prepare the set where a tool needs something to act on.
 
 mod common;
 
@@ -36,15 +38,27 @@ struct Outcome {
 
 impl Outcome {
     fn ok(&self) -> &Value {
-        assert_ne!(self.result["isError"], true, "failed: {}", self.text);
+        assert_ne!(
+            self.result["isError"], true,
+            "{} failed: {}",
+            self.name, self.text
+        );
         &self.result["structuredContent"]
     }
     fn err(&self) -> &str {
-        assert_eq!(self.result["isError"], true, "should fail: {}", self.result);
+        assert_eq!(
+            self.result["isError"], true,
+            "{} should fail: {}",
+            self.name, self.result
+        );
         &self.text
     }
     fn unchanged(&self) {
-        assert_eq!(self.before, self.after, "the set must not change");
+        assert_eq!(
+            self.before, self.after,
+            "{}: the set must not change",
+            self.name
+        );
     }
     /// Nothing but the parts at `pointers` (and the undo history) changed.
     fn only_changed(&self, pointers: &[&str]) {
