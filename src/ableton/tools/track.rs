@@ -446,7 +446,8 @@ async fn fold(live: Live<'_>, a: Args<'_>, folded: bool) -> ToolResult {
         .await?
     {
         return Err(state_error(format!(
-            "track {t} is not a group track, so it cannot be folded"
+            "track {t} is not a group track, so it cannot be {}",
+            if folded { "folded" } else { "unfolded" }
         )));
     }
     live.cmd(
