@@ -903,6 +903,7 @@ fn row(name: &str) -> Option<Case> {
             o.only_changed(&["/record_mode", "/current_song_time"]);
             assert_eq!(o.before["record_mode"], true);
             assert_eq!(o.after["record_mode"], false);
+            assert_eq!(o.after["is_playing"], true, "the transport keeps playing");
         }),
         "toggle_session_record" => case(json!({}), |o| {
             o.ok();
