@@ -8,7 +8,7 @@ use super::args::{b, done, f, fail, i, pick, pick_mut, reply, s, u, Args, Fail, 
 use super::engine::Sim;
 use super::state::Track;
 
-const MIDI_INPUTS: [&str; 3] = ["Ext: All Ins", "Computer Keyboard", "No Input"];
+const MIDI_INPUTS: [&str; 3] = ["All Ins", "Computer Keyboard", "No Input"];
 const AUDIO_INPUTS: [&str; 3] = ["Ext. In", "Resampling", "No Input"];
 const OUTPUTS: [&str; 2] = ["Master", "Sends Only"];
 
