@@ -325,3 +325,45 @@ async fn replies_split_over_several_datagrams_are_joined() {
         .any(|v| matches!(v, OscType::String(s) if s == CHUNK_MARKER)));
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn a_live_that_stops_answering_mid_session_gives_clear_errors() {
+    let reply_port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .expect("probe")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let sim = crate::ableton::sim::start(crate::ableton::sim::SimConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        reply_port,
+        seed: crate::ableton::sim::Seed::Demo,
+    })
+    .await
+    .expect("sim starts");
+    let c = OscClient::connect(OscConfig {
+        live: sim.local_addr(),
+        bind: SocketAddr::from(([127, 0, 0, 1], reply_port)),
+        timeout: Duration::from_millis(300),
+    })
+    .await
+    .expect("client binds");
+    assert!(matches!(c.check().await, LiveStatus::Connected { .. }));
+    assert_eq!(
+        c.query("/live/song/get/tempo", vec![])
+            .await
+            .expect("tempo"),
+        [OscType::Float(120.0)]
+    );
+    sim.stop().await;
+    let err = c
+        .query("/live/song/get/tempo", vec![])
+        .await
+        .expect_err("Live is gone");
+    assert!(matches!(err, OscError::NoReply { .. }), "{err}");
+    assert!(matches!(c.status(), LiveStatus::NotResponding { .. }));
+    let err = c
+        .command("/live/song/set/tempo", vec![OscType::Float(90.0)])
+        .await
+        .expect_err("Live is gone");
+    assert!(err.to_string().contains("is Live running"), "{err}");
+}
