@@ -62,12 +62,7 @@ async fn the_policylayer_policy_lets_exactly_30_audio_tracks_reach_live() {
         assert_ne!(r.body["result"]["isError"], true, "call {id}: {:?}", r.body);
     }
     let limited = gw
-        .call(
-            &session,
-            99,
-            "tools/call",
-            json!({"name": "create_audio_track", "arguments": {}}),
-        )
+        .call_tool(&session, 99, "create_audio_track", json!({}))
         .await;
     assert!(
         tool_text(&limited).starts_with("Rate limit exceeded"),
@@ -75,12 +70,7 @@ async fn the_policylayer_policy_lets_exactly_30_audio_tracks_reach_live() {
         limited.body
     );
     let denied = gw
-        .call(
-            &session,
-            100,
-            "tools/call",
-            json!({"name": "delete_track", "arguments": {"track_index": 0}}),
-        )
+        .call_tool(&session, 100, "delete_track", json!({"track_index": 0}))
         .await;
     assert!(
         tool_text(&denied).starts_with("Policy violation"),

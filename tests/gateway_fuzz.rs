@@ -155,21 +155,9 @@ async fn ten_thousand_random_messages_then_a_normal_call_still_works() {
 
     let session = gw.initialize("2025-11-25").await;
     let ok = gw
-        .call(
-            &session,
-            1,
-            "tools/call",
-            json!({"name": "echo", "arguments": {"text": "alive"}}),
-        )
+        .call_tool(&session, 1, "echo", json!({"text": "alive"}))
         .await;
     assert_eq!(tool_text(&ok), "alive");
-    let denied = gw
-        .call(
-            &session,
-            2,
-            "tools/call",
-            json!({"name": "fail", "arguments": {}}),
-        )
-        .await;
+    let denied = gw.call_tool(&session, 2, "fail", json!({})).await;
     assert_eq!(denied.body["result"]["isError"], true, "still fails closed");
 }

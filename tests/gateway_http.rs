@@ -16,33 +16,16 @@ async fn handshake_revisions_initialize_list_and_call_under_the_policy() {
     for revision in ["2025-03-26", "2025-06-18", "2025-11-25"] {
         let session = gw.initialize(revision).await;
         let list = gw.call(&session, 1, "tools/list", json!({})).await;
-        let names: Vec<&str> = list.body["result"]["tools"]
-            .as_array()
-            .expect("tools")
-            .iter()
-            .filter_map(|t| t["name"].as_str())
-            .collect();
+        let names = common::tool_names(&list);
         assert_eq!(names, ["echo", "add", "fail"], "{revision}");
         let ok = gw
-            .call(
-                &session,
-                2,
-                "tools/call",
-                json!({"name": "echo", "arguments": {"text": revision}}),
-            )
+            .call_tool(&session, 2, "echo", json!({"text": revision}))
             .await;
         assert_eq!(tool_text(&ok), revision);
     }
     // The default denies; the agent sees why, as a tool result.
     let session = gw.initialize("2025-11-25").await;
-    let denied = gw
-        .call(
-            &session,
-            3,
-            "tools/call",
-            json!({"name": "fail", "arguments": {}}),
-        )
-        .await;
+    let denied = gw.call_tool(&session, 3, "fail", json!({})).await;
     assert_eq!(denied.status, 200);
     assert_eq!(denied.body["result"]["isError"], true);
     assert_eq!(
@@ -59,12 +42,7 @@ async fn handshake_revisions_initialize_list_and_call_under_the_policy() {
     );
     // Approve rules refuse clearly while no approver is wired in.
     let ask = gw
-        .call(
-            &session,
-            4,
-            "tools/call",
-            json!({"name": "add", "arguments": {"a": 1, "b": 2}}),
-        )
+        .call_tool(&session, 4, "add", json!({"a": 1, "b": 2}))
         .await;
     assert!(
         tool_text(&ask).contains("cannot ask for approvals yet"),
@@ -72,14 +50,7 @@ async fn handshake_revisions_initialize_list_and_call_under_the_policy() {
         tool_text(&ask)
     );
     // Unknown tools get the JSON-RPC error the spec prescribes.
-    let unknown = gw
-        .call(
-            &session,
-            5,
-            "tools/call",
-            json!({"name": "nope", "arguments": {}}),
-        )
-        .await;
+    let unknown = gw.call_tool(&session, 5, "nope", json!({})).await;
     assert_eq!(unknown.body["error"]["code"], -32602);
     assert_eq!(unknown.body["error"]["message"], "Unknown tool: nope");
 }
@@ -116,12 +87,7 @@ async fn the_31st_call_in_a_minute_is_rate_limited_per_grant() {
         );
     }
     let limited = gw
-        .call(
-            &session,
-            31,
-            "tools/call",
-            json!({"name": "echo", "arguments": {"text": "x"}}),
-        )
+        .call_tool(&session, 31, "echo", json!({"text": "x"}))
         .await;
     assert_eq!(limited.body["result"]["isError"], true);
     assert!(tool_text(&limited)
@@ -327,7 +293,12 @@ async fn progress_requests_are_answered_as_event_streams() {
     let gw = start(ECHO_LIMITED, vec![echo("echo")]).await;
     let session = gw.initialize("2025-11-25").await;
     let r = gw
-        .call(&session, 7, "tools/call", json!({"name": "echo", "arguments": {"text": "streamed"}, "_meta": {"progressToken": "p1"}}))
+        .call(
+            &session,
+            7,
+            "tools/call",
+            json!({"name": "echo", "arguments": {"text": "streamed"}, "_meta": {"progressToken": "p1"}}),
+        )
         .await;
     assert!(
         r.headers["content-type"]
@@ -411,12 +382,7 @@ async fn the_gate_refuses_bad_tokens_origins_bodies_and_json() {
     // After all that, a normal session still works.
     let session = gw.initialize("2025-11-25").await;
     let r = gw
-        .call(
-            &session,
-            1,
-            "tools/call",
-            json!({"name": "echo", "arguments": {"text": "still here"}}),
-        )
+        .call_tool(&session, 1, "echo", json!({"text": "still here"}))
         .await;
     assert_eq!(tool_text(&r), "still here");
 }
@@ -427,32 +393,13 @@ async fn paused_agents_may_only_read() {
     let session = gw.initialize("2025-11-25").await;
     gw.running.gateway.set_paused(true);
     let read = gw
-        .call(
-            &session,
-            1,
-            "tools/call",
-            json!({"name": "echo", "arguments": {"text": "r"}}),
-        )
+        .call_tool(&session, 1, "echo", json!({"text": "r"}))
         .await;
     assert_eq!(tool_text(&read), "r");
-    let write = gw
-        .call(
-            &session,
-            2,
-            "tools/call",
-            json!({"name": "fail", "arguments": {}}),
-        )
-        .await;
+    let write = gw.call_tool(&session, 2, "fail", json!({})).await;
     assert_eq!(tool_text(&write), "Policy violation: paused by the user");
     gw.running.gateway.set_paused(false);
-    let write = gw
-        .call(
-            &session,
-            3,
-            "tools/call",
-            json!({"name": "fail", "arguments": {}}),
-        )
-        .await;
+    let write = gw.call_tool(&session, 3, "fail", json!({})).await;
     assert_eq!(
         tool_text(&write),
         "this tool always fails",
@@ -469,12 +416,7 @@ async fn colliding_tool_names_are_namespaced_and_resources_prompts_pass_through(
     .await;
     let session = gw.initialize("2025-11-25").await;
     let list = gw.call(&session, 1, "tools/list", json!({})).await;
-    let names: Vec<&str> = list.body["result"]["tools"]
-        .as_array()
-        .expect("tools")
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
+    let names = common::tool_names(&list);
     assert_eq!(
         names,
         [
@@ -487,12 +429,7 @@ async fn colliding_tool_names_are_namespaced_and_resources_prompts_pass_through(
         ]
     );
     let r = gw
-        .call(
-            &session,
-            2,
-            "tools/call",
-            json!({"name": "right.add", "arguments": {"a": 2, "b": 3}}),
-        )
+        .call_tool(&session, 2, "right.add", json!({"a": 2, "b": 3}))
         .await;
     assert_eq!(r.body["result"]["structuredContent"]["sum"], 5.0);
     let resources = gw.call(&session, 3, "resources/list", json!({})).await;
@@ -561,14 +498,7 @@ async fn hidden_tools_are_not_listed_and_cannot_be_called_and_edits_apply_live()
     };
     let list = gw.call(&session, 1, "tools/list", json!({})).await;
     assert_eq!(names(&list), ["echo", "add"]);
-    let call = gw
-        .call(
-            &session,
-            2,
-            "tools/call",
-            json!({"name": "fail", "arguments": {}}),
-        )
-        .await;
+    let call = gw.call_tool(&session, 2, "fail", json!({})).await;
     assert_eq!(
         tool_text(&call),
         "Policy violation: fail is hidden by this policy"

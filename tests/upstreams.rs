@@ -52,12 +52,9 @@ async fn server_everything_behind_a_2026_client_lists_calls_and_passes_resources
     let gw = start(ALLOW_ALL, vec![upstream]).await;
     // A stateless (2026-07-28) client in front of a 2025-11-25 stdio server.
     let tools = gw.stateless(1, "tools/list", json!({})).await;
-    let names: Vec<&str> = tools.body["result"]["tools"]
-        .as_array()
-        .map(|t| t.iter().filter_map(|t| t["name"].as_str()).collect())
-        .unwrap_or_default();
+    let names = common::tool_names(&tools);
     assert!(
-        names.contains(&"echo") && names.contains(&"get-sum"),
+        names.iter().any(|n| n == "echo") && names.iter().any(|n| n == "get-sum"),
         "{names:?}"
     );
     let r = gw
@@ -204,8 +201,8 @@ async fn upstream_progress_reaches_the_agent_under_its_own_token() {
             &session,
             1,
             "tools/call",
-            json!({"name": "trigger-long-running-operation",
-            "arguments": {"duration": 1, "steps": 2}, "_meta": {"progressToken": "my-token"}}),
+            json!({"name": "trigger-long-running-operation", "arguments": {"duration": 1, "steps": 2},
+                   "_meta": {"progressToken": "my-token"}}),
         )
         .await;
     let progress: Vec<serde_json::Value> = r
@@ -234,35 +231,22 @@ async fn colliding_names_across_real_upstreams_are_namespaced() {
     let gw = start(ALLOW_ALL, vec![upstream, echo("mine")]).await;
     let session = gw.initialize("2025-11-25").await;
     let tools = gw.call(&session, 1, "tools/list", json!({})).await;
-    let names: Vec<&str> = tools.body["result"]["tools"]
-        .as_array()
-        .map(|t| t.iter().filter_map(|t| t["name"].as_str()).collect())
-        .unwrap_or_default();
+    let names = common::tool_names(&tools);
     assert!(
-        names.contains(&"everything.echo") && names.contains(&"mine.echo"),
+        names.iter().any(|n| n == "everything.echo") && names.iter().any(|n| n == "mine.echo"),
         "{names:?}"
     );
-    assert!(!names.contains(&"echo"));
+    assert!(!names.iter().any(|n| n == "echo"));
     assert!(
-        names.contains(&"get-sum") && names.contains(&"add"),
+        names.iter().any(|n| n == "get-sum") && names.iter().any(|n| n == "add"),
         "unique names stay bare: {names:?}"
     );
     let theirs = gw
-        .call(
-            &session,
-            2,
-            "tools/call",
-            json!({"name": "everything.echo", "arguments": {"message": "a"}}),
-        )
+        .call_tool(&session, 2, "everything.echo", json!({"message": "a"}))
         .await;
     assert_eq!(tool_text(&theirs), "Echo: a");
     let ours = gw
-        .call(
-            &session,
-            3,
-            "tools/call",
-            json!({"name": "mine.echo", "arguments": {"text": "b"}}),
-        )
+        .call_tool(&session, 3, "mine.echo", json!({"text": "b"}))
         .await;
     assert_eq!(tool_text(&ours), "b");
 }
@@ -329,12 +313,7 @@ async fn run(home: &std::path::Path, upstream: UpstreamConfig) -> (serde_json::V
     let session = gw.initialize("2025-11-25").await;
     let list = gw.call(&session, 1, "tools/list", json!({})).await;
     let call = gw
-        .call(
-            &session,
-            2,
-            "tools/call",
-            json!({"name": "shout", "arguments": {"text": "hey"}}),
-        )
+        .call_tool(&session, 2, "shout", json!({"text": "hey"}))
         .await;
     let tools = list.body["result"]["tools"].clone();
     let text = tool_text(&call);
@@ -361,22 +340,14 @@ async fn a_handshake_client_in_front_of_a_2026_upstream_just_works() {
     for revision in ["2025-03-26", "2025-06-18", "2025-11-25"] {
         let session = front.initialize(revision).await;
         let list = front.call(&session, 1, "tools/list", json!({})).await;
-        let names: Vec<&str> = list.body["result"]["tools"]
-            .as_array()
-            .map(|t| t.iter().filter_map(|t| t["name"].as_str()).collect())
-            .unwrap_or_default();
+        let names = common::tool_names(&list);
         assert_eq!(names, ["echo", "add", "fail"], "{revision}");
         assert!(
             list.body["result"].get("resultType").is_none(),
             "2026 fields do not leak into {revision}"
         );
         let r = front
-            .call(
-                &session,
-                2,
-                "tools/call",
-                json!({"name": "add", "arguments": {"a": 20, "b": 22}}),
-            )
+            .call_tool(&session, 2, "add", json!({"a": 20, "b": 22}))
             .await;
         assert_eq!(tool_text(&r), "42", "{revision}: {:?}", r.body);
         assert_eq!(r.body["result"]["structuredContent"]["sum"], 42.0);

@@ -157,6 +157,17 @@ impl TestGateway {
         .await
     }
 
+    /// `tools/call` of `name` with `arguments` in a handshake session.
+    pub async fn call_tool(&self, session: &str, id: u64, name: &str, arguments: Value) -> Reply {
+        self.call(
+            session,
+            id,
+            "tools/call",
+            json!({"name": name, "arguments": arguments}),
+        )
+        .await
+    }
+
     /// A request in the stateless revision, with correct `_meta` and headers.
     pub async fn stateless(&self, id: u64, method: &str, mut params: Value) -> Reply {
         params["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2026-07-28");
@@ -240,4 +251,17 @@ pub fn peer(relative: &str) -> Option<std::path::PathBuf> {
 /// Adds a grant to a running test gateway's settings and returns its token.
 pub fn new_grant(gw: &TestGateway, name: &str) -> String {
     livegate::grants::add(&Paths::under(gw.home()).settings_file(), name).expect("grant added")
+}
+
+/// The tool names in a `tools/list` reply.
+pub fn tool_names(reply: &Reply) -> Vec<String> {
+    reply.body["result"]["tools"]
+        .as_array()
+        .map(|tools| {
+            tools
+                .iter()
+                .filter_map(|t| t["name"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -89,6 +89,32 @@ fn live(message: &OscMessage) -> Vec<OscMessage> {
     }
 }
 
+/// A simulated Live on free loopback ports and a client of it.
+async fn sim_client(
+    seed: crate::ableton::sim::Seed,
+    timeout_ms: u64,
+) -> (crate::ableton::sim::SimHandle, Arc<OscClient>) {
+    let reply_port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+        .port();
+    let sim = crate::ableton::sim::start(crate::ableton::sim::SimConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        reply_port,
+        seed,
+    })
+    .await
+    .expect("sim starts");
+    let client = OscClient::connect(OscConfig {
+        live: sim.local_addr(),
+        bind: SocketAddr::from(([127, 0, 0, 1], reply_port)),
+        timeout: Duration::from_millis(timeout_ms),
+    })
+    .await
+    .expect("client binds");
+    (sim, client)
+}
+
 async fn client(live: SocketAddr, timeout_ms: u64) -> Arc<OscClient> {
     OscClient::connect(OscConfig {
         live,
@@ -266,25 +292,7 @@ async fn health_checks_publish_connection_changes() {
 #[tokio::test]
 async fn replies_split_over_several_datagrams_are_joined() {
     // The simulated Live splits large replies the way AbletonOSC does.
-    let reply_port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .expect("probe")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let sim = crate::ableton::sim::start(crate::ableton::sim::SimConfig {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        reply_port,
-        seed: crate::ableton::sim::Seed::Empty,
-    })
-    .await
-    .expect("sim starts");
-    let c = OscClient::connect(OscConfig {
-        live: sim.local_addr(),
-        bind: SocketAddr::from(([127, 0, 0, 1], reply_port)),
-        timeout: Duration::from_secs(5),
-    })
-    .await
-    .expect("client binds");
+    let (sim, c) = sim_client(crate::ableton::sim::Seed::Empty, 5000).await;
     c.command(
         "/live/clip_slot/create_clip",
         vec![OscType::Int(0), OscType::Int(0), OscType::Float(512.0)],
@@ -328,25 +336,7 @@ async fn replies_split_over_several_datagrams_are_joined() {
 
 #[tokio::test]
 async fn a_live_that_stops_answering_mid_session_gives_clear_errors() {
-    let reply_port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .expect("probe")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let sim = crate::ableton::sim::start(crate::ableton::sim::SimConfig {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        reply_port,
-        seed: crate::ableton::sim::Seed::Demo,
-    })
-    .await
-    .expect("sim starts");
-    let c = OscClient::connect(OscConfig {
-        live: sim.local_addr(),
-        bind: SocketAddr::from(([127, 0, 0, 1], reply_port)),
-        timeout: Duration::from_millis(300),
-    })
-    .await
-    .expect("client binds");
+    let (sim, c) = sim_client(crate::ableton::sim::Seed::Demo, 300).await;
     assert!(matches!(c.check().await, LiveStatus::Connected { .. }));
     assert_eq!(
         c.query("/live/song/get/tempo", vec![])
