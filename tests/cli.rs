@@ -256,20 +256,25 @@ impl Drop for KillOnDrop {
     }
 }
 
-#[test]
-fn serve_writes_the_recommended_policy_then_applies_valid_edits_and_rejects_bad_ones() {
-    let home = tempfile::tempdir().expect("temp dir");
+/// `livegate serve` on a free port with `home` as LIVEGATE_HOME; killed when the guard drops.
+fn serve_in(home: &Path) -> (Lines, KillOnDrop) {
     let mut child = livegate()
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("LIVEGATE_HOME", home.path())
+        .env("LIVEGATE_HOME", home)
         .env_remove("LIVEGATE_POLICY")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("livegate serve starts");
-    let mut lines = Lines::of(&mut child);
-    let _guard = KillOnDrop(child);
+    let lines = Lines::of(&mut child);
+    (lines, KillOnDrop(child))
+}
+
+#[test]
+fn serve_writes_the_recommended_policy_then_applies_valid_edits_and_rejects_bad_ones() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let (mut lines, _guard) = serve_in(home.path());
 
     lines.wait_for("wrote livegate's recommended Ableton policy");
     let summary = lines.wait_for("known tools:");
@@ -440,16 +445,7 @@ fn grants_are_added_listed_and_revoked_and_connect_says_when_no_gateway_runs() {
 #[test]
 fn pause_and_resume_reach_a_running_gateway() {
     let home = tempfile::tempdir().expect("temp dir");
-    let mut child = livegate()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("LIVEGATE_HOME", home.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("livegate serve starts");
-    let mut lines = Lines::of(&mut child);
-    let _guard = KillOnDrop(child);
+    let (mut lines, _guard) = serve_in(home.path());
     lines.wait_for("watching");
     let pause = livegate()
         .arg("pause")
@@ -482,16 +478,7 @@ fn scan_reaches_an_http_server_with_headers() {
         .output()
         .expect("grant");
     let token = stdout(&grant).trim().to_string();
-    let mut child = livegate()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("LIVEGATE_HOME", home.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("livegate serve starts");
-    let mut lines = Lines::of(&mut child);
-    let _guard = KillOnDrop(child);
+    let (mut lines, _guard) = serve_in(home.path());
     let endpoint = lines.wait_for("MCP endpoint for agents:");
     let url = endpoint.rsplit(' ').next().expect("url").to_string();
     let auth = format!("Authorization: Bearer {token}");

@@ -256,16 +256,7 @@ async fn a_tool_whose_description_changes_between_runs_is_blocked_until_accepted
     let home = tempfile::tempdir().expect("temp dir");
     let description = home.path().join("description.txt");
     std::fs::write(&description, "Shouts the text back.").expect("write");
-    let toy = UpstreamConfig::Stdio {
-        name: "toy".into(),
-        command: "python3".into(),
-        args: vec![
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/toy_server.py").into(),
-            description.display().to_string(),
-        ],
-        env: BTreeMap::new(),
-        cwd: None,
-    };
+    let toy = toy_server("toy", &description, None);
     let (tools, text) = run(home.path(), toy.clone()).await;
     assert_eq!(tools[0]["name"], "shout");
     assert_eq!(text, "HEY");
@@ -371,17 +362,7 @@ async fn a_2026_client_in_front_of_a_2025_06_18_stdio_server_just_works() {
     let home = tempfile::tempdir().expect("temp dir");
     let description = home.path().join("description.txt");
     std::fs::write(&description, "Shouts the text back.").expect("write");
-    let old_server = UpstreamConfig::Stdio {
-        name: "old".into(),
-        command: "python3".into(),
-        args: vec![
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/toy_server.py").into(),
-            description.display().to_string(),
-            "2025-06-18".into(),
-        ],
-        env: BTreeMap::new(),
-        cwd: None,
-    };
+    let old_server = toy_server("old", &description, Some("2025-06-18"));
     let gw = start(ALLOW_ALL, vec![old_server]).await;
     let discover = gw.stateless(1, "server/discover", json!({})).await;
     assert_eq!(
@@ -488,4 +469,21 @@ async fn read_events(response: reqwest::Response, n: usize) -> Vec<serde_json::V
         }
     }
     events
+}
+
+/// The small Python stdio server in tests/peers, whose tool description is read from
+/// `description` at every listing; `version` makes it answer as an older server.
+fn toy_server(name: &str, description: &std::path::Path, version: Option<&str>) -> UpstreamConfig {
+    let mut args = vec![
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/toy_server.py").to_string(),
+        description.display().to_string(),
+    ];
+    args.extend(version.map(str::to_string));
+    UpstreamConfig::Stdio {
+        name: name.to_string(),
+        command: "python3".into(),
+        args,
+        env: BTreeMap::new(),
+        cwd: None,
+    }
 }
