@@ -72,5 +72,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
-# MIDI against a real MIDI system: the test starts its own JACK server (dummy driver, no sound card).
-cargo test --locked --lib --features jack ableton::midi
+# MIDI against a real MIDI system: the test starts its own JACK server (dummy driver, no sound
+# card). JACK keeps a machine-wide registry in /dev/shm; as root the test gets a private
+# /dev/shm (a mount namespace) so leftovers from other runs on this machine cannot get in its way.
+jack_test=(cargo test --locked --lib --features jack ableton::midi)
+if [ "$(id -u)" = 0 ] && unshare --mount true 2>/dev/null; then
+  unshare --mount sh -c 'mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec "$@"' sh "${jack_test[@]}"
+else
+  "${jack_test[@]}"
+fi

@@ -11,13 +11,25 @@ use serde_json::json;
 
 use super::{call_midi_tool, MidiConfig, MidiOut, PortKind, SeqNote};
 
-/// A `jackd` child process, killed when dropped (also when the test panics).
+/// A `jackd` child process, stopped when dropped (also when the test panics).
 struct JackServer {
     child: Child,
 }
 
 impl Drop for JackServer {
     fn drop(&mut self) {
+        // SIGTERM lets jackd take its entry out of JACK's machine-wide server registry
+        // (/dev/shm/jack-shm-registry, 8 entries); SIGKILL would leave it there for good.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -34,16 +46,38 @@ fn jack_lsp_answers(name: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Starts `jackd -n <unique name> -r -d dummy` and points this process at it.
+/// How a `jackd` start went.
+enum Started {
+    Up(JackServer),
+    /// Another live server already has this name (a parallel test run).
+    NameTaken,
+}
+
+/// Starts `jackd -n <name> -r -d dummy` and points this process at it.
+///
+/// Server names come from a small fixed set rather than one per process: JACK frees a dead
+/// server's registry entry only when a new server registers the same name, so unique names
+/// would fill the registry after a few interrupted runs.
 fn start_jack() -> JackServer {
-    let name = format!("livegate-midi-test-{}", std::process::id());
-    // jackd's output goes to a file, shown if it does not come up.
+    for slot in 0..4 {
+        let name = format!("livegate-midi-test-{slot}");
+        if let Started::Up(server) = start_jack_named(&name) {
+            return server;
+        }
+    }
+    panic!("four JACK servers named livegate-midi-test-0..3 are already running; stop them");
+}
+
+fn start_jack_named(name: &str) -> Started {
+    // stdout and stderr share one file description, so neither overwrites the other.
     let log = tempfile::NamedTempFile::new().unwrap();
+    let stdout = log.reopen().unwrap();
+    let stderr = stdout.try_clone().unwrap();
     let child = Command::new("jackd")
-        .args(["-n", &name, "-r", "-d", "dummy", "-r", "48000", "-p", "256"])
+        .args(["-n", name, "-r", "-d", "dummy", "-r", "48000", "-p", "256"])
         .stdin(Stdio::null())
-        .stdout(log.reopen().unwrap())
-        .stderr(log.reopen().unwrap())
+        .stdout(stdout)
+        .stderr(stderr)
         .spawn();
     let child = match child {
         Ok(child) => child,
@@ -56,15 +90,27 @@ fn start_jack() -> JackServer {
     };
     let mut server = JackServer { child };
     let output = || std::fs::read_to_string(log.path()).unwrap_or_default();
-    // Only this test in the process talks to JACK; midir reads this when it opens a client.
-    std::env::set_var("JACK_DEFAULT_SERVER", &name);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("jackd exited early with {status}:\n{}", output());
+            let output = output();
+            if output.contains("already active") && !output.contains("Too many servers") {
+                return Started::NameTaken;
+            }
+            let hint = if output.contains("Too many servers") {
+                "\nJACK's server registry is full of servers that were killed without \
+                 cleaning up; with no JACK server running, `rm /dev/shm/jack-shm-registry` \
+                 clears it (scripts/test.sh runs this test with a private /dev/shm)"
+            } else {
+                ""
+            };
+            panic!("jackd exited early with {status}:\n{output}{hint}");
         }
-        if jack_lsp_answers(&name) {
-            return server;
+        if jack_lsp_answers(name) {
+            // Only this test in the process talks to JACK; midir reads this when it opens a
+            // client.
+            std::env::set_var("JACK_DEFAULT_SERVER", name);
+            return Started::Up(server);
         }
         assert!(
             Instant::now() < deadline,
