@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::ableton::link::LiveLink;
-use crate::approval::{Approver, NoApprover};
+use crate::approval::ApprovalQueue;
 use crate::events::EventBus;
 use crate::grants::GrantStore;
 use crate::mcp::downstream::http::{self, HttpConfig};
@@ -90,6 +90,8 @@ pub struct Running {
     pub grants: Arc<GrantStore>,
     /// The Live the `ableton` upstream talks to, if one is configured.
     pub live: Option<LiveLink>,
+    /// Calls waiting for the human's yes or no.
+    pub approvals: ApprovalQueue,
     shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     _watcher: PolicyWatcher,
@@ -154,8 +156,14 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
     }
     let (upstreams, live) = build_upstreams(&settings.upstreams, &live_settings, &bus).await?;
     let pins = Arc::new(PinStore::open(&options.paths.pins_file())?);
-    let approver: Arc<dyn Approver> = Arc::new(NoApprover);
-    let gateway = Gateway::new(Arc::clone(&policy), upstreams, pins, approver, bus.clone());
+    let approvals = ApprovalQueue::new(bus.clone());
+    let gateway = Gateway::new(
+        Arc::clone(&policy),
+        upstreams,
+        pins,
+        Arc::new(approvals.clone()),
+        bus.clone(),
+    );
     gateway.set_paused(settings.paused);
 
     let addr = options.listen.unwrap_or(settings.listen);
@@ -192,6 +200,7 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
         bus,
         grants,
         live,
+        approvals,
         shutdown,
         server,
         _watcher: watcher,

@@ -40,15 +40,27 @@ async fn handshake_revisions_initialize_list_and_call_under_the_policy() {
         denied.body["result"]["_meta"]["livegate"]["rule"],
         "default"
     );
-    // Approve rules refuse clearly while no approver is wired in.
+    // An approve rule holds the call until the human answers; here the human says no.
+    let approvals = gw.running.approvals.clone();
+    let denier = tokio::spawn(async move {
+        loop {
+            if let Some(pending) = approvals.list().into_iter().next() {
+                assert_eq!(pending.tool, "add");
+                assert_eq!(pending.args, json!({"a": 1, "b": 2}));
+                approvals
+                    .deny(&pending.id, Some("not now".into()), "test")
+                    .expect("pending");
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    });
     let ask = gw
         .call_tool(&session, 4, "add", json!({"a": 1, "b": 2}))
         .await;
-    assert!(
-        tool_text(&ask).contains("cannot ask for approvals yet"),
-        "{}",
-        tool_text(&ask)
-    );
+    denier.await.expect("denier");
+    assert_eq!(tool_text(&ask), "Denied by the user: not now");
+    assert_eq!(ask.body["result"]["isError"], true);
     // Unknown tools get the JSON-RPC error the spec prescribes.
     let unknown = gw.call_tool(&session, 5, "nope", json!({})).await;
     assert_eq!(unknown.body["error"]["code"], -32602);
