@@ -56,6 +56,9 @@ pub enum ApprovalAnswer {
 pub trait Approver: Send + Sync {
     /// Asks and waits for the answer (or the deadline). Dropping the future withdraws it.
     async fn ask(&self, request: ApprovalRequest) -> ApprovalAnswer;
+
+    /// An MCP session ended; answers remembered for it no longer apply.
+    fn session_ended(&self, _session: &str) {}
 }
 
 /// The approver used while no approval queue is wired in: refuses, saying why.

@@ -426,6 +426,10 @@ impl Approver for ApprovalQueue {
         };
         answer.unwrap_or_else(|| timeout_answer(timeout_s))
     }
+
+    fn session_ended(&self, session: &str) {
+        self.forget_session(session);
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! back → reply. Refusals are ordinary tool results with `isError: true` and the decision in
 //! `_meta.livegate`, as `policy-format.md` specifies.
 
-use std::time::Instant;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -98,7 +99,11 @@ impl Gateway {
                     timeout_s,
                     remember,
                 };
-                if let ApprovalAnswer::Denied { reason } = self.approver.ask(request).await {
+                let progress_token = params.pointer("/_meta/progressToken").cloned();
+                let answer = self.approver.ask(request);
+                let answer =
+                    with_waiting_progress(answer, caller, progress_token, &name, timeout_s).await;
+                if let ApprovalAnswer::Denied { reason } = answer {
                     log("deny", &rule);
                     return Ok(refusal(&reason, "deny", &rule, None));
                 }
@@ -131,6 +136,41 @@ impl Gateway {
                 reservation.rollback();
                 log("upstream_error", &rule);
                 Err(upstream_error(error))
+            }
+        }
+    }
+}
+
+/// How often a caller that asked for progress hears that its call still waits for approval.
+const APPROVAL_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Awaits `answer`; meanwhile, when the caller gave a progress token, sends it
+/// `notifications/progress` (seconds waited of the deadline) now and every few seconds.
+async fn with_waiting_progress<T>(
+    answer: impl Future<Output = T>,
+    caller: &Caller,
+    token: Option<Value>,
+    tool: &str,
+    timeout_s: u64,
+) -> T {
+    let (Some(token), Some(sink)) = (token, caller.progress.as_ref()) else {
+        return answer.await;
+    };
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(APPROVAL_PROGRESS_EVERY);
+    tokio::pin!(answer);
+    loop {
+        tokio::select! {
+            answer = &mut answer => return answer,
+            _ = tick.tick() => {
+                let waited = started.elapsed().as_secs();
+                let left = timeout_s.saturating_sub(waited);
+                let _ = sink.send(json!({
+                    "progressToken": token,
+                    "progress": waited,
+                    "total": timeout_s,
+                    "message": format!("Waiting for the user to approve {tool} ({left} s left)"),
+                }));
             }
         }
     }

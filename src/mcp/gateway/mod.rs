@@ -23,6 +23,32 @@ use crate::events::{Event, EventBus};
 use crate::policy::PolicyHandle;
 use enforce::upstream_error;
 
+/// The client program calling, as it named itself (`clientInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// Its name, e.g. `claude-code`.
+    pub name: String,
+    /// Its version, when given.
+    pub version: Option<String>,
+}
+
+impl ClientInfo {
+    /// Reads an MCP `clientInfo` object (`{name, version}`); `None` without a name.
+    pub fn from_value(value: &Value) -> Option<Self> {
+        let name = value.get("name")?.as_str()?.trim();
+        if name.is_empty() {
+            return None;
+        }
+        Some(Self {
+            name: name.to_string(),
+            version: value
+                .get("version")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+    }
+}
+
 /// Who is calling, and where their request's progress goes.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
@@ -30,6 +56,8 @@ pub struct Caller {
     pub grant: String,
     /// The MCP session, where the client's revision has one.
     pub session: Option<String>,
+    /// The client program, when it said (in `initialize` or the request's `_meta`).
+    pub client: Option<ClientInfo>,
     /// Where `notifications/progress` params for this request go, if the client asked.
     pub progress: Option<mpsc::UnboundedSender<Value>>,
 }
@@ -136,6 +164,11 @@ impl Gateway {
     /// True while paused.
     pub fn is_paused(&self) -> bool {
         self.paused.load(Ordering::SeqCst)
+    }
+
+    /// An MCP session ended: what was remembered for it (approvals) is forgotten.
+    pub fn end_session(&self, session: &str) {
+        self.approver.session_ended(session);
     }
 
     /// Notifications for every connected client.

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::reply::{self, rpc_body, rpc_error};
 use super::{accepts_sse, header, Admitted, AppState, SESSION_HEADER, VERSION_HEADER};
 use crate::mcp::downstream::revision::Revision;
-use crate::mcp::gateway::{Caller, Gateway};
+use crate::mcp::gateway::{Caller, ClientInfo, Gateway};
 use crate::mcp::jsonrpc::{notification, Message, RpcError};
 
 /// JSON-RPC code for a request the client cancelled (as LSP and the SDKs use it).
@@ -30,6 +30,7 @@ const REQUEST_CANCELLED: i64 = -32800;
 struct Session {
     id: String,
     grant: String,
+    client: Option<ClientInfo>,
     revision: Revision,
     initialized: AtomicBool,
     in_flight: Mutex<HashMap<String, CancellationToken>>,
@@ -118,6 +119,7 @@ fn initialize(
         Arc::new(Session {
             id: session_id.clone(),
             grant: admitted.grant.clone(),
+            client: ClientInfo::from_value(&client),
             revision,
             initialized: AtomicBool::new(false),
             in_flight: Mutex::new(HashMap::new()),
@@ -241,6 +243,7 @@ fn caller(session: &Session, progress: Option<mpsc::UnboundedSender<Value>>) -> 
     Caller {
         grant: session.grant.clone(),
         session: Some(session.id.clone()),
+        client: session.client.clone(),
         progress,
     }
 }
@@ -312,6 +315,7 @@ pub(super) fn end_session(state: &AppState, admitted: &Admitted) -> Response {
     };
     state.sessions.map.lock().remove(&session.id);
     session.closed.cancel();
+    state.config.gateway.end_session(&session.id);
     tracing::info!(session = %session.id, grant = %session.grant, "agent ended its session");
     StatusCode::OK.into_response()
 }

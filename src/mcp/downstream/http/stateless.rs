@@ -18,7 +18,7 @@ use tokio::sync::{broadcast, mpsc};
 use super::reply::{self, rpc_body, rpc_error};
 use super::{accepts_sse, header, Admitted, AppState, VERSION_HEADER};
 use crate::mcp::downstream::revision::Revision;
-use crate::mcp::gateway::{Caller, Gateway};
+use crate::mcp::gateway::{Caller, ClientInfo, Gateway};
 use crate::mcp::jsonrpc::{notification, Message, RpcError, INVALID_PARAMS, METHOD_NOT_FOUND};
 
 /// A required header is missing or disagrees with the body.
@@ -95,10 +95,14 @@ async fn request(
         let error = RpcError::method_not_found(method);
         return rpc_error(StatusCode::NOT_FOUND, id, &error);
     }
+    let client = params
+        .pointer("/_meta/io.modelcontextprotocol~1clientInfo")
+        .and_then(ClientInfo::from_value);
     strip_protocol_meta(&mut params);
     let caller = Caller {
         grant: admitted.grant.clone(),
         session: None,
+        client,
         progress: None,
     };
     let wants_progress = params.pointer("/_meta/progressToken").is_some();
