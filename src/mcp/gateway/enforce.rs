@@ -103,7 +103,7 @@ impl Gateway {
                 let answer = self.approver.ask(request);
                 let answer =
                     with_waiting_progress(answer, caller, progress_token, &name, timeout_s).await;
-                if let ApprovalAnswer::Denied { reason } = answer {
+                if let ApprovalAnswer::Denied { reason, .. } = answer {
                     log("deny", &rule);
                     return Ok(refusal(&reason, "deny", &rule, None));
                 }
