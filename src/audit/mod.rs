@@ -11,6 +11,7 @@
 //! Reading calls (`query`, `get`, `export`, `verify`, `count_since`, ...) block on SQLite;
 //! from async code run them inside `tokio::task::spawn_blocking`.
 
+mod bus;
 mod chain;
 mod config;
 mod error;
@@ -32,6 +33,7 @@ use parking_lot::Mutex;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use tokio::sync::{broadcast, oneshot};
 
+pub use bus::record_events;
 pub use chain::{VerifyReport, GENESIS_HASH};
 pub use config::{AuditConfig, Durability, Retention, DEFAULT_REDACT_KEYS};
 pub use error::AuditError;
