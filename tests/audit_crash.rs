@@ -48,11 +48,13 @@ async fn every_answered_call_survives_a_sigkill() {
     let home = tempfile::tempdir().expect("temp dir");
     let paths = Paths::under(home.path());
     paths.ensure().expect("folders");
-    let mut settings = Settings::default();
-    settings.upstreams = vec![UpstreamConfig::Builtin {
-        name: "echo".into(),
-        builtin: "echo".into(),
-    }];
+    let settings = Settings {
+        upstreams: vec![UpstreamConfig::Builtin {
+            name: "echo".into(),
+            builtin: "echo".into(),
+        }],
+        ..Settings::default()
+    };
     settings.save(&paths.settings_file()).expect("settings");
     std::fs::write(
         paths.policy_file(),
