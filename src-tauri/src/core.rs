@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use livegate::approval::ApprovalQueue;
+use livegate::audit::AuditLog;
 use livegate::events::EventBus;
 use livegate::mcp::gateway::Gateway;
 use livegate::server::{self, Running, ServerError, ServerOptions};
@@ -42,6 +43,8 @@ pub struct Core {
     pub approvals: ApprovalQueue,
     /// The event bus the tray and the notifications follow.
     pub bus: EventBus,
+    /// The audit log every call is recorded in.
+    pub audit: AuditLog,
     live: LiveState,
     running: Mutex<Option<Running>>,
 }
@@ -89,6 +92,7 @@ impl Core {
             gateway: Arc::clone(&running.gateway),
             approvals: running.approvals.clone(),
             bus: running.bus.clone(),
+            audit: running.audit.clone(),
             live,
             running: Mutex::new(Some(running)),
         })

@@ -191,6 +191,20 @@ fn approve_in_the_notification_runs_the_call(desktop: &Desktop, rt: &tokio::runt
             }
             other => panic!("expected an approval, got {other:?}"),
         }
+        let records = lg
+            .core
+            .audit
+            .query(&livegate::audit::Query {
+                tool: Some("echo".into()),
+                ..Default::default()
+            })
+            .expect("audit query")
+            .records;
+        let approval = records
+            .first()
+            .and_then(|r| r.approval.as_ref())
+            .expect("the call is in the audit log with its approval");
+        assert_eq!(approval.via, "notification");
         let menu = desktop.menu_entries();
         assert!(
             menu.iter().any(|e| e.starts_with("#Approve"))
