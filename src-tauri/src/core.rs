@@ -26,6 +26,18 @@ pub enum CoreError {
     /// The server did not start.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The paused flag could not be saved: a pause holds anyway (the safe direction), a
+    /// resume does not.
+    #[error(
+        "{} but could not save that to settings.json: {source}",
+        if *.paused { "agents are paused now" } else { "agents stay paused" }
+    )]
+    SavePaused {
+        /// What was asked.
+        paused: bool,
+        /// Why saving failed.
+        source: SettingsError,
+    },
     /// A background task failed.
     #[error("{0}")]
     Task(String),
@@ -127,22 +139,26 @@ impl Core {
         }
     }
 
-    /// Pauses (only Read tools run) or resumes all agents: at once in the gateway, and in
-    /// `settings.json` so it survives a restart and the CLI sees it. When the file cannot be
-    /// written the change still holds until livegate stops, and the error says why.
+    /// Pauses (only Read tools run) or resumes all agents, as the admin API does: saved in
+    /// `settings.json` first (so it survives a restart and the CLI sees it), then applied. When
+    /// the file cannot be written a pause still holds (the safe direction) and a resume does
+    /// not; the error says so.
     pub async fn set_paused(&self, paused: bool) -> Result<(), CoreError> {
-        self.gateway.set_paused(paused);
         let file = self.paths.settings_file();
-        tokio::task::spawn_blocking(move || {
+        let saved = tokio::task::spawn_blocking(move || {
             let mut settings = Settings::load(&file)?;
-            if settings.paused != paused {
-                settings.paused = paused;
-                settings.save(&file)?;
-            }
-            Ok::<_, SettingsError>(())
+            settings.paused = paused;
+            settings.save(&file)
         })
         .await
-        .map_err(|e| CoreError::Task(format!("saving the paused flag: {e}")))??;
+        .map_err(|e| CoreError::Task(format!("saving the paused flag: {e}")))?;
+        if let Err(source) = saved {
+            if paused {
+                self.gateway.set_paused(true);
+            }
+            return Err(CoreError::SavePaused { paused, source });
+        }
+        self.gateway.set_paused(paused);
         tracing::info!(
             paused,
             "agents {}",
