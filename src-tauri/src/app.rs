@@ -30,6 +30,11 @@ struct Shell {
     _notifications: NotificationBridge,
 }
 
+/// Whether setup has finished, and whether a second start asked for the window before then
+/// (it is shown once there is one).
+#[derive(Default)]
+struct Startup(parking_lot::Mutex<(bool, bool)>);
+
 /// Which page "show the window" leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Page {
@@ -53,8 +58,18 @@ pub fn run() -> anyhow::Result<()> {
     let app = tauri::Builder::default()
         // First: a second instance hands over to the first and exits here, before it starts
         // a second core on the same port.
+        .manage(Startup::default())
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             tracing::info!("livegate was started again; showing the window");
+            {
+                let startup = app.state::<Startup>();
+                let mut state = startup.0.lock();
+                if !state.0 {
+                    // Still starting: the window is shown when it exists.
+                    state.1 = true;
+                    return;
+                }
+            }
             show_window(app, Page::Current);
         }))
         .setup(move |app| setup(app, handle, hidden).map_err(Into::into))
@@ -96,25 +111,7 @@ fn setup(
     let core = Arc::new(runtime.block_on(Core::start(paths))?);
     let _in_runtime = runtime.enter();
 
-    let origin = core.origin();
-    let url: Url = core
-        .window_url()
-        .parse()
-        .with_context(|| format!("livegate's address {} is not a URL", core.window_url()))?;
-    WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::External(url))
-        .title("livegate")
-        .inner_size(1180.0, 780.0)
-        .min_inner_size(720.0, 480.0)
-        .visible(!hidden)
-        .on_navigation(move |url| {
-            let own = url.origin().ascii_serialization() == origin;
-            if !own {
-                tracing::warn!(%url, "the livegate window shows only livegate's own pages");
-            }
-            own
-        })
-        .build()
-        .context("opening the livegate window")?;
+    open_window(app.handle(), &core, &core.window_url(), !hidden)?;
 
     // Subscribe before reading the state, so nothing happens in between unseen.
     let events = core.bus.subscribe();
@@ -145,6 +142,15 @@ fn setup(
         runtime,
         _notifications: notifications,
     });
+    let asked_meanwhile = {
+        let startup = app.state::<Startup>();
+        let mut state = startup.0.lock();
+        state.0 = true;
+        std::mem::take(&mut state.1)
+    };
+    if asked_meanwhile {
+        show_window(app.handle(), Page::Current);
+    }
     Ok(())
 }
 
@@ -167,12 +173,63 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, core: &Arc<Core>, id: &str) {
     }
 }
 
-/// Shows, restores and focuses the main window, on `page`.
+/// Opens the main window on `url` (`visible`, or hidden in the tray). Only pages of
+/// livegate's own address are shown in it.
+fn open_window<R: Runtime>(
+    app: &AppHandle<R>,
+    core: &Core,
+    url: &str,
+    visible: bool,
+) -> anyhow::Result<()> {
+    let origin = core.origin();
+    let url: Url = url
+        .parse()
+        .with_context(|| format!("livegate's address {url} is not a URL"))?;
+    WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::External(url))
+        .title("livegate")
+        .inner_size(1180.0, 780.0)
+        .min_inner_size(720.0, 480.0)
+        .visible(visible)
+        .on_navigation(move |url| {
+            let own = url.origin().ascii_serialization() == origin;
+            if !own {
+                tracing::warn!(%url, "the livegate window shows only livegate's own pages");
+            }
+            own
+        })
+        .build()
+        .context("opening the livegate window")?;
+    Ok(())
+}
+
+/// Shows, restores and focuses the main window (opening it again if it was destroyed), on
+/// `page`.
 fn show_window<R: Runtime>(app: &AppHandle<R>, page: Page) {
-    let Some(window) = app.get_webview_window(MAIN_WINDOW) else {
-        return;
+    let mut on_page = false;
+    let window = match app.get_webview_window(MAIN_WINDOW) {
+        Some(window) => window,
+        None => {
+            let Some(shell) = app.try_state::<Shell>() else {
+                return;
+            };
+            let url = match page {
+                Page::Current => shell.core.window_url(),
+                Page::Approvals => shell.core.approvals_url(),
+            };
+            on_page = true;
+            let opened = open_window(app, &shell.core, &url, true)
+                .map(|()| app.get_webview_window(MAIN_WINDOW));
+            match opened {
+                Ok(Some(window)) => window,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not open the livegate window again");
+                    return;
+                }
+            }
+        }
     };
-    if page == Page::Approvals {
+    if page == Page::Approvals && !on_page {
         if let Err(e) = window.eval("location.hash = '#/approvals'") {
             tracing::warn!(error = %e, "could not open the Approvals screen");
         }

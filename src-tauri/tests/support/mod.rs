@@ -6,6 +6,8 @@
 
 #![allow(dead_code)] // each test binary and the bench use a different part of this
 
+pub mod x11;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -65,6 +67,15 @@ impl Group {
         None
     }
 
+    /// Whether any process of the group is left.
+    fn group_alive(&self) -> bool {
+        let Ok(pgid) = libc::pid_t::try_from(self.child.id()) else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks that the group exists.
+        unsafe { libc::kill(-pgid, 0) == 0 }
+    }
+
     fn signal(&self, signal: libc::c_int) {
         let Ok(pgid) = libc::pid_t::try_from(self.child.id()) else {
             return;
@@ -84,8 +95,13 @@ impl Drop for Group {
             self.signal(libc::SIGKILL);
             let _ = self.child.wait();
         }
-        // Whatever else is left in the group (children that outlived the leader).
+        // Whatever else is left in the group (children that outlived the leader), until it
+        // is empty (a bounded wait: orphans are reaped by init, which may be slow).
         self.signal(libc::SIGKILL);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while self.group_alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -510,6 +526,18 @@ impl Home {
         std::fs::write(paths.policy_file(), POLICY).expect("policy written");
         let token = livegate::grants::add(&paths.settings_file(), "tester").expect("grant");
         Self { dir, paths, token }
+    }
+
+    /// The variables that keep the desktop app's files in this home: livegate's own, and the
+    /// web view's data and caches (which follow the XDG folders).
+    pub fn env(&self) -> Vec<(&'static str, PathBuf)> {
+        let root = self.dir.path();
+        vec![
+            ("LIVEGATE_HOME", root.to_path_buf()),
+            ("XDG_DATA_HOME", root.join("xdg-data")),
+            ("XDG_CACHE_HOME", root.join("xdg-cache")),
+            ("XDG_CONFIG_HOME", root.join("xdg-config")),
+        ]
     }
 }
 
