@@ -260,11 +260,11 @@ async fn prompt(
             .action(ACTION_DENY, "Deny")
             .action("default", "Open livegate");
     }
-    let shown = tokio::select! {
-        shown = notification.show_async() => shown,
-        _ = &mut withdrawn => return,
-    };
-    let handle = match shown {
+    if withdrawn.try_recv().is_ok() {
+        return; // answered before it could be shown
+    }
+    // Not raced with `withdrawn`: a notification being shown is closed once it has its id.
+    let handle = match notification.show_async().await {
         Ok(handle) => handle,
         Err(e) => {
             tracing::warn!(id = %approval.id, error = %e, "could not show the approval notification; it waits in the Approvals screen");
@@ -274,12 +274,13 @@ async fn prompt(
     tracing::debug!(id = %approval.id, notification = handle.id(), "approval notification shown");
     let mut response = None;
     tokio::select! {
-        () = handle.wait_for_action_async(|r| response = Some(r.clone())) => {}
+        biased;
         _ = &mut withdrawn => {
             handle.close_async().await;
             tracing::debug!(id = %approval.id, "approval notification withdrawn");
             return;
         }
+        () = handle.wait_for_action_async(|r| response = Some(r.clone())) => {}
     }
     if matches!(
         response,

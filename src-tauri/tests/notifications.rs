@@ -58,6 +58,10 @@ fn main() -> ExitCode {
             case(an_answer_elsewhere_withdraws_the_notification),
         ),
         (
+            "an_answer_while_it_is_being_shown_still_withdraws_it",
+            case(an_answer_while_it_is_being_shown_still_withdraws_it),
+        ),
+        (
             "a_deadline_withdraws_the_notification",
             case(a_deadline_withdraws_the_notification),
         ),
@@ -322,6 +326,36 @@ fn an_answer_elsewhere_withdraws_the_notification(desktop: &Desktop, rt: &tokio:
         wait_for("dunst to take the notification away", PATIENCE, || {
             (desktop.displayed() == 0).then_some(())
         });
+        lg.core.stop().await;
+    });
+}
+
+fn an_answer_while_it_is_being_shown_still_withdraws_it(
+    desktop: &Desktop,
+    rt: &tokio::runtime::Runtime,
+) {
+    rt.block_on(async {
+        let monitor = Monitor::start(desktop);
+        let lg = Running::start().await;
+        for round in 0..5 {
+            let call = lg.call("echo", json!({"text": format!("round {round}")}));
+            // Answered the moment the notification reaches the bus, before the daemon has
+            // replied with its id.
+            expect_prompt(&monitor, "echo", &format!("round {round}"));
+            let pending = lg.core.approvals.list();
+            lg.core
+                .approvals
+                .deny(&pending[0].id, None, "ui")
+                .expect("denied in the queue");
+            let result = Running::result(call).await;
+            assert_eq!(result["isError"], true, "{result}");
+            monitor.next("CloseNotification", |seen| {
+                matches!(seen, Seen::Close { .. }).then_some(())
+            });
+            wait_for("dunst to take the notification away", PATIENCE, || {
+                (desktop.displayed() == 0).then_some(())
+            });
+        }
         lg.core.stop().await;
     });
 }
