@@ -111,7 +111,11 @@ fn setup(
     let core = Arc::new(runtime.block_on(Core::start(paths))?);
     let _in_runtime = runtime.enter();
 
-    open_window(app.handle(), &core, &core.window_url(), !hidden)?;
+    // Started hidden (at login), the window and its web view are made when first shown: a
+    // tray-only livegate does not carry a browser engine it may never use.
+    if !hidden {
+        open_window(app.handle(), &core, &core.window_url())?;
+    }
 
     // Subscribe before reading the state, so nothing happens in between unseen.
     let events = core.bus.subscribe();
@@ -173,14 +177,8 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, core: &Arc<Core>, id: &str) {
     }
 }
 
-/// Opens the main window on `url` (`visible`, or hidden in the tray). Only pages of
-/// livegate's own address are shown in it.
-fn open_window<R: Runtime>(
-    app: &AppHandle<R>,
-    core: &Core,
-    url: &str,
-    visible: bool,
-) -> anyhow::Result<()> {
+/// Opens the main window on `url`. Only pages of livegate's own address are shown in it.
+fn open_window<R: Runtime>(app: &AppHandle<R>, core: &Core, url: &str) -> anyhow::Result<()> {
     let origin = core.origin();
     let url: Url = url
         .parse()
@@ -189,7 +187,6 @@ fn open_window<R: Runtime>(
         .title("livegate")
         .inner_size(1180.0, 780.0)
         .min_inner_size(720.0, 480.0)
-        .visible(visible)
         .on_navigation(move |url| {
             let own = url.origin().ascii_serialization() == origin;
             if !own {
@@ -217,8 +214,8 @@ fn show_window<R: Runtime>(app: &AppHandle<R>, page: Page) {
                 Page::Approvals => shell.core.approvals_url(),
             };
             on_page = true;
-            let opened = open_window(app, &shell.core, &url, true)
-                .map(|()| app.get_webview_window(MAIN_WINDOW));
+            let opened =
+                open_window(app, &shell.core, &url).map(|()| app.get_webview_window(MAIN_WINDOW));
             match opened {
                 Ok(Some(window)) => window,
                 Ok(None) => return,
