@@ -18,6 +18,11 @@ step() { printf '\n==> %s\n' "$*"; }
 # Build: pkg-config + ALSA headers (midir). Peers: python3-venv (the Python MCP SDK as a real
 # agent), nodejs + npm (the reference MCP server as a real upstream).
 PACKAGES=(pkg-config libasound2-dev python3-venv jackd2 libjack-jackd2-dev)
+# The desktop app (src-tauri): WebKitGTK, the tray (Ayatana AppIndicator), SVG icons; its tests
+# run it under Xvfb with a private D-Bus session bus, dunst as the notification daemon and
+# WebKitWebDriver behind tauri-driver.
+PACKAGES+=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev
+  xvfb dbus-x11 dunst webkit2gtk-driver)
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
@@ -63,6 +68,13 @@ if [ ! -x "$everything" ]; then
   (cd "$LIVEGATE_TEST_ENV/npm" && npm install --silent --no-audit --no-fund @modelcontextprotocol/server-everything@2026.8.31)
 fi
 
+# tauri-driver: WebDriver for the desktop app's window (in front of WebKitWebDriver).
+if ! command -v tauri-driver >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+  step "installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked
+fi
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
 # ---- 3. checks and tests -------------------------------------------------------------
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -70,8 +82,8 @@ cargo fmt --all --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test"
-cargo test --workspace --locked
+step "cargo test (the livegate core)"
+cargo test -p livegate --locked
 # MIDI against a real MIDI system: the test starts its own JACK server (dummy driver, no sound
 # card). JACK keeps a machine-wide registry in /dev/shm; as root the test gets a private
 # /dev/shm (a mount namespace) so leftovers from other runs on this machine cannot get in its way.
@@ -81,3 +93,8 @@ if [ "$(id -u)" = 0 ] && unshare --mount true 2>/dev/null; then
 else
   "${jack_test[@]}"
 fi
+
+# The desktop app (its own step: it builds Tauri and WebKitGTK bindings, which the core never
+# needs). Its tests start their own Xvfb, private D-Bus bus and dunst.
+step "cargo test (the desktop app)"
+cargo test -p livegate-desktop --locked
