@@ -170,6 +170,31 @@ impl TestGateway {
         .await
     }
 
+    /// `tools/call` of `name` in a handshake session, sent in the background (for calls that
+    /// wait for an approval while the test answers it).
+    pub fn spawn_call_tool(
+        &self,
+        session: &str,
+        id: u64,
+        name: &str,
+        arguments: Value,
+    ) -> tokio::task::JoinHandle<Reply> {
+        let request = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-11-25")
+            .body(
+                json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                       "params": {"name": name, "arguments": arguments}})
+                .to_string(),
+            );
+        tokio::spawn(async move { reply(request.send().await.expect("request sent")).await })
+    }
+
     /// A request in the stateless revision, with correct `_meta` and headers.
     pub async fn stateless(&self, id: u64, method: &str, mut params: Value) -> Reply {
         params["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2026-07-28");
