@@ -407,7 +407,11 @@ async fn approving_and_denying_through_the_api_completes_the_waiting_call() {
     let gw = start(POLICY, vec![echo("echo")]).await;
     let admin = Admin::of(&gw);
     let session = gw.initialize("2025-11-25").await;
-    let call = gw.spawn_call_tool(&session, 1, "echo", json!({"text": "hello"}));
+    let call = gw.call_in_background(
+        &session,
+        1,
+        json!({"name": "echo", "arguments": {"text": "hello"}}),
+    );
     let shown = admin.pending(1).await.remove(0);
     assert_eq!(shown["tool"], "echo");
     assert_eq!(shown["args"], json!({"text": "hello"}));
@@ -433,7 +437,11 @@ async fn approving_and_denying_through_the_api_completes_the_waiting_call() {
     assert_eq!(unknown.status, 404, "{unknown:?}");
     assert_eq!(admin.get("/api/approvals/no-such-id").await.status, 404);
 
-    let call = gw.spawn_call_tool(&session, 2, "echo", json!({"text": "again"}));
+    let call = gw.call_in_background(
+        &session,
+        2,
+        json!({"name": "echo", "arguments": {"text": "again"}}),
+    );
     let id = admin.pending(1).await[0]["id"]
         .as_str()
         .expect("id")
@@ -462,7 +470,11 @@ async fn approving_and_denying_through_the_api_completes_the_waiting_call() {
     assert_eq!(tool_text(&denied), "Denied by the user: not now");
     assert_eq!(denied.body["result"]["isError"], true);
 
-    let call = gw.spawn_call_tool(&session, 3, "echo", json!({"text": "third"}));
+    let call = gw.call_in_background(
+        &session,
+        3,
+        json!({"name": "echo", "arguments": {"text": "third"}}),
+    );
     let id = admin.pending(1).await[0]["id"]
         .as_str()
         .expect("id")
@@ -479,7 +491,11 @@ async fn approve_for_the_session_and_deny_for_the_session() {
     let admin = Admin::of(&gw);
     let first = gw.initialize("2025-11-25").await;
     // The rule remembers once; the human says "for this session".
-    let call = gw.spawn_call_tool(&first, 1, "add", json!({"a": 1, "b": 2}));
+    let call = gw.call_in_background(
+        &first,
+        1,
+        json!({"name": "add", "arguments": {"a": 1, "b": 2}}),
+    );
     let id = admin.pending(1).await[0]["id"]
         .as_str()
         .expect("id")
@@ -502,7 +518,11 @@ async fn approve_for_the_session_and_deny_for_the_session() {
 
     // Another session asks; the human refuses for the rest of that session.
     let second = gw.initialize("2025-11-25").await;
-    let call = gw.spawn_call_tool(&second, 3, "add", json!({"a": 2, "b": 2}));
+    let call = gw.call_in_background(
+        &second,
+        3,
+        json!({"name": "add", "arguments": {"a": 2, "b": 2}}),
+    );
     let id = admin.pending(1).await[0]["id"]
         .as_str()
         .expect("id")
@@ -525,7 +545,11 @@ async fn approve_for_the_session_and_deny_for_the_session() {
     assert_eq!(tool_text(&refused), text);
     assert!(admin.pending(0).await.is_empty());
     // Other tools in that session still ask; the first session still passes.
-    let call = gw.spawn_call_tool(&second, 5, "echo", json!({"text": "x"}));
+    let call = gw.call_in_background(
+        &second,
+        5,
+        json!({"name": "echo", "arguments": {"text": "x"}}),
+    );
     let id = admin.pending(1).await[0]["id"]
         .as_str()
         .expect("id")
@@ -697,7 +721,11 @@ async fn settings_are_checked_field_by_field_and_the_approval_wait_applies_at_on
 
     // An approve rule without its own wait now waits 7 s.
     let session = gw.initialize("2025-11-25").await;
-    let call = gw.spawn_call_tool(&session, 1, "echo", json!({"text": "t"}));
+    let call = gw.call_in_background(
+        &session,
+        1,
+        json!({"name": "echo", "arguments": {"text": "t"}}),
+    );
     let shown = admin.pending(1).await.remove(0);
     assert_eq!(shown["timeout_s"], 7);
     let id = shown["id"].as_str().expect("id");
@@ -770,7 +798,11 @@ async fn the_event_stream_carries_approvals_grants_and_pauses() {
     };
 
     let session = gw.initialize("2025-11-25").await;
-    let call = gw.spawn_call_tool(&session, 1, "echo", json!({"text": "sse"}));
+    let call = gw.call_in_background(
+        &session,
+        1,
+        json!({"name": "echo", "arguments": {"text": "sse"}}),
+    );
     let requested = events.next_of("approval_requested").await;
     assert_eq!(requested["approval"]["tool"], "echo");
     let id = requested["approval"]["id"]

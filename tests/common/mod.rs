@@ -170,14 +170,13 @@ impl TestGateway {
         .await
     }
 
-    /// `tools/call` of `name` in a handshake session, sent in the background (for calls that
-    /// wait for an approval while the test answers it).
-    pub fn spawn_call_tool(
+    /// `tools/call` with `params` in a handshake session, in the background (for calls that
+    /// wait, e.g. for an approval).
+    pub fn call_in_background(
         &self,
         session: &str,
         id: u64,
-        name: &str,
-        arguments: Value,
+        params: Value,
     ) -> tokio::task::JoinHandle<Reply> {
         let request = self
             .http
@@ -188,11 +187,10 @@ impl TestGateway {
             .header("mcp-session-id", session)
             .header("mcp-protocol-version", "2025-11-25")
             .body(
-                json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
-                       "params": {"name": name, "arguments": arguments}})
-                .to_string(),
+                json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
+                    .to_string(),
             );
-        tokio::spawn(async move { reply(request.send().await.expect("request sent")).await })
+        tokio::spawn(async move { reply(request.send().await.expect("sent")).await })
     }
 
     /// A request in the stateless revision, with correct `_meta` and headers.
@@ -217,6 +215,21 @@ impl TestGateway {
         )
         .await
     }
+}
+
+/// Waits until exactly `n` approvals are pending in `queue` and returns them.
+pub async fn pending(
+    queue: &livegate::approval::ApprovalQueue,
+    n: usize,
+) -> Vec<livegate::approval::PendingApproval> {
+    for _ in 0..500 {
+        let list = queue.list();
+        if list.len() == n {
+            return list;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("expected {n} pending approvals, have {:?}", queue.list());
 }
 
 pub async fn reply(response: reqwest::Response) -> Reply {
