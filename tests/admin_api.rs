@@ -1035,3 +1035,161 @@ async fn the_cli_lists_and_answers_approvals_and_makes_login_links() {
         out(&gone)
     );
 }
+
+/// The `records` of an audit page.
+fn records(reply: &Reply) -> Vec<Value> {
+    reply.body["records"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_audit_log_is_queried_paged_exported_and_streamed() {
+    let gw = start(POLICY, vec![echo("echo")]).await;
+    let admin = Admin::of(&gw);
+    let response = admin
+        .authed(Method::GET, "/api/events")
+        .send()
+        .await
+        .expect("stream opens");
+    let mut events = Events {
+        stream: response.bytes_stream().boxed(),
+        buffer: String::new(),
+    };
+    let session = gw.initialize("2025-11-25").await;
+    let failed = gw.call_tool(&session, 1, "fail", json!({})).await;
+    assert_eq!(failed.body["result"]["isError"], true);
+    let streamed = events.next_of("audit_record").await;
+    let streamed = if streamed["record"]["kind"] == "call" {
+        streamed
+    } else {
+        events.next_of("audit_record").await
+    };
+    assert_eq!(streamed["record"]["tool"], "fail", "{streamed}");
+    assert_eq!(streamed["record"]["outcome"], "tool_error");
+    let call = gw.call_in_background(
+        &session,
+        2,
+        json!({"name": "add", "arguments": {"a": 2, "b": 3, "api_key": "s3cret"}}),
+    );
+    let id = admin.pending(1).await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    admin
+        .post(
+            &format!("/api/approvals/{id}/approve"),
+            &json!({"via": "cli"}),
+        )
+        .await;
+    assert_eq!(tool_text(&call.await.expect("call")), "5");
+
+    let calls = admin.get("/api/audit?kind=call").await;
+    assert_eq!(calls.status, 200, "{calls:?}");
+    let list = records(&calls);
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert_eq!(list[0]["tool"], "add", "newest first");
+    assert_eq!(list[0]["approval"]["id"], id.as_str());
+    assert_eq!(list[0]["approval"]["via"], "cli");
+    assert_eq!(list[0]["decision"], "allow");
+    assert_eq!(list[0]["args"]["api_key"], "[redacted]");
+    assert_eq!(list[1]["tool"], "fail");
+    assert_eq!(calls.body["next_cursor"], Value::Null);
+    let one = admin.get("/api/audit?tool=fail&decision=allow").await;
+    assert_eq!(records(&one).len(), 1);
+    let record_id = records(&one)[0]["id"].as_i64().expect("id");
+    let single = admin.get(&format!("/api/audit/{record_id}")).await;
+    assert_eq!(single.body, records(&one)[0]);
+    assert_eq!(admin.get("/api/audit/99999999").await.status, 404);
+    assert_eq!(admin.get("/api/audit/abc").await.status, 400);
+    assert!(admin.get("/api/status").await.body["calls_last_minute"].as_u64() >= Some(2));
+
+    // Every page once, by cursor.
+    let all = records(&admin.get("/api/audit?limit=1000").await);
+    assert!(all.len() > 2, "admin events too: {all:?}");
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/audit?limit=1&cursor={c}"),
+            None => "/api/audit?limit=1".to_string(),
+        };
+        let page = admin.get(&path).await;
+        assert_eq!(page.status, 200, "{page:?}");
+        paged.extend(records(&page));
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+    for bad in [
+        "/api/audit?from=last+tuesday",
+        "/api/audit?decision=maybe",
+        "/api/audit?cursor=garbage",
+        "/api/audit?limit=many",
+        "/api/audit/export?format=xml",
+    ] {
+        let r = admin.get(bad).await;
+        assert_eq!(r.status, 400, "{bad}: {r:?}");
+        assert!(!error_text(&r).is_empty(), "{bad}");
+    }
+
+    // Exports: the same records, oldest first, as a download.
+    let jsonl = admin
+        .authed(Method::GET, "/api/audit/export?format=jsonl")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(jsonl.status(), 200);
+    assert_eq!(jsonl.headers()["content-type"], "application/jsonl");
+    let disposition = jsonl.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment;") && disposition.contains(".jsonl"),
+        "{disposition}"
+    );
+    let text = jsonl.text().await.expect("body");
+    let exported: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON record per line"))
+        .collect();
+    let mut newest_first = exported.clone();
+    newest_first.reverse();
+    let all_now = records(&admin.get("/api/audit?limit=1000").await);
+    assert_eq!(newest_first.len(), all_now.len());
+    assert_eq!(
+        newest_first.iter().map(|r| &r["id"]).collect::<Vec<_>>(),
+        all_now.iter().map(|r| &r["id"]).collect::<Vec<_>>()
+    );
+    let csv = admin
+        .authed(Method::GET, "/api/audit/export?format=csv&tool=fail")
+        .send()
+        .await
+        .expect("sent");
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/csv"));
+    let csv = csv.text().await.expect("body");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows[0].starts_with("id,time,"), "{}", rows[0]);
+    assert!(rows[1].contains(",fail,"), "{}", rows[1]);
+
+    // Admin actions are recorded too.
+    admin.post("/api/grants", &json!({"name": "audited"})).await;
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = records(&admin.get("/api/audit?kind=grant_added").await);
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["detail"]["added"], json!(["audited"]));
+}
