@@ -1,5 +1,6 @@
 //! The `livegate` command line: one subcommand per job, each in its own module.
 
+mod audit;
 mod check;
 mod connect;
 mod explain;
@@ -56,6 +57,9 @@ enum Command {
     Schema,
     /// Run a simulated Ableton Live that speaks AbletonOSC (no Ableton needed).
     Sim(sim::Args),
+    /// Read, export, verify and prune the audit log.
+    #[command(subcommand)]
+    Audit(audit::Command),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Some(Command::Scan(args)) => scan::run(&args),
         Some(Command::Schema) => schema::run(),
         Some(Command::Sim(args)) => sim::run(&args),
+        Some(Command::Audit(command)) => audit::run(&command),
     };
     match result {
         Ok(code) => code,
