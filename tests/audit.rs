@@ -951,3 +951,52 @@ async fn a_second_writer_on_the_same_file_extends_the_same_chain() {
     let report = a.verify().expect("verify");
     assert_eq!((report.checked, report.first_broken), (40, None));
 }
+
+/// Set in the child process of the crash test: the log it writes to.
+const CRASH_CHILD: &str = "LIVEGATE_AUDIT_CRASH_CHILD";
+
+#[test]
+fn every_append_that_returned_survives_the_process_being_killed() {
+    if let Some(path) = std::env::var_os(CRASH_CHILD) {
+        // The child: append, say which id came back, and die without any clean-up.
+        let log = AuditLog::open(Path::new(&path), keep_all()).expect("open");
+        let mut stdout = std::io::stdout();
+        for i in 0..300 {
+            let id = log.append_blocking(varied(i)).expect("append");
+            std::io::Write::write_all(&mut stdout, format!("appended {id}\n").as_bytes())
+                .and_then(|()| std::io::Write::flush(&mut stdout))
+                .expect("report");
+        }
+        std::process::abort();
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("audit.db");
+    let child = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "every_append_that_returned_survives_the_process_being_killed",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CRASH_CHILD, &path)
+        .output()
+        .expect("run the child");
+    assert!(!child.status.success(), "the child aborts");
+    let ids: Vec<i64> = String::from_utf8_lossy(&child.stdout)
+        .lines()
+        // libtest may print its "test … " prefix on the first line.
+        .filter_map(|l| l.split("appended ").nth(1)?.trim().parse().ok())
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=300).collect::<Vec<_>>(),
+        "{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+    let log = AuditLog::open_read_only(&path).expect("the log after the crash");
+    for id in ids {
+        assert!(log.get(id).expect("get").is_some(), "record {id} was lost");
+    }
+    let report = log.verify().expect("verify");
+    assert_eq!((report.checked, report.first_broken), (300, None));
+}
