@@ -8,10 +8,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use livegate::audit::{
-    AuditConfig, AuditLog, Decision, ExportFormat, Query, Record, Retention, MAX_LIMIT,
-};
-use livegate::settings::Paths;
+use livegate::audit::{AuditLog, Decision, ExportFormat, Query, Record, Retention, MAX_LIMIT};
+use livegate::settings::{Paths, Settings};
 
 /// How often `tail` looks for new records.
 const TAIL_POLL: Duration = Duration::from_millis(200);
@@ -325,19 +323,12 @@ fn prune(
             path.display()
         );
     }
-    let defaults = Retention::default();
-    let retention = if days.is_none() && max_mb.is_none() {
-        defaults
-    } else {
-        Retention { days, max_mb }
-    };
-    let log = AuditLog::open(
-        path,
-        AuditConfig {
-            retention,
-            ..AuditConfig::default()
-        },
-    )?;
+    let mut config = Settings::load(&Paths::discover()?.settings_file())?.audit_config();
+    if days.is_some() || max_mb.is_some() {
+        config.retention = Retention { days, max_mb };
+    }
+    let retention = config.retention;
+    let log = AuditLog::open(path, config)?;
     let pruned = log.prune_now_blocking()?;
     log.close_blocking()?;
     let keep = match (retention.days, retention.max_mb) {
