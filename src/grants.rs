@@ -1,9 +1,10 @@
 //! Grants: named agent credentials. A grant's token is shown once when it is created;
 //! livegate keeps only its SHA-256 in `settings.json`. The gateway authenticates each
 //! request's `Authorization: Bearer` token through a [`GrantStore`], which notices grants
-//! added or revoked by the CLI while the gateway runs.
+//! added or revoked by the CLI or the admin API while the gateway runs (and, given the event
+//! bus, announces each change as [`Event::GrantsChanged`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -12,6 +13,7 @@ use parking_lot::RwLock;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::events::{Event, EventBus};
 use crate::settings::{GrantRecord, Settings, SettingsError};
 
 /// How long a look at the settings file stays fresh: grants added or revoked by the CLI
@@ -99,6 +101,8 @@ struct Known {
     checked: Option<Instant>,
     modified: Option<SystemTime>,
     by_hash: HashMap<String, String>,
+    /// The grants last read (name to token hash); `None` before the first read.
+    grants: Option<BTreeMap<String, String>>,
     /// Grants that live only in memory (`livegate connect --embedded`).
     ephemeral: HashMap<String, String>,
 }
@@ -108,6 +112,7 @@ struct Known {
 pub struct GrantStore {
     settings_file: PathBuf,
     known: RwLock<Known>,
+    events: Option<EventBus>,
 }
 
 impl GrantStore {
@@ -116,9 +121,18 @@ impl GrantStore {
         let store = Self {
             settings_file: settings_file.to_path_buf(),
             known: RwLock::new(Known::default()),
+            events: None,
         };
         store.refresh(true);
         store
+    }
+
+    /// Publishes [`Event::GrantsChanged`] on `bus` whenever the grants read differ from the
+    /// ones read before.
+    #[must_use]
+    pub fn with_events(mut self, bus: EventBus) -> Self {
+        self.events = Some(bus);
+        self
     }
 
     /// The grant name a token belongs to, if any. A token not known yet makes the store
@@ -151,6 +165,13 @@ impl GrantStore {
         token
     }
 
+    /// Re-reads the grants from the settings file now, whatever its modification time says
+    /// (after livegate itself added or revoked one, so a revoked token stops working at once).
+    pub fn reload(&self) {
+        self.known.write().modified = None;
+        self.refresh(true);
+    }
+
     /// Re-reads the grants if the settings file changed since the last read. A broken file
     /// keeps the grants last read (and says so in the log).
     fn refresh(&self, now: bool) {
@@ -172,20 +193,57 @@ impl GrantStore {
         }
         match Settings::load(&self.settings_file) {
             Ok(settings) => {
+                let grants: BTreeMap<String, String> = settings
+                    .grants
+                    .iter()
+                    .map(|g| (g.name.clone(), g.token_sha256.clone()))
+                    .collect();
                 let by_hash = settings
                     .grants
                     .into_iter()
                     .map(|g| (g.token_sha256, g.name))
                     .collect();
-                let mut known = self.known.write();
-                known.modified = modified;
-                known.by_hash = by_hash;
+                let before = {
+                    let mut known = self.known.write();
+                    known.modified = modified;
+                    known.by_hash = by_hash;
+                    known.grants.replace(grants.clone())
+                };
+                if let Some(event) = before.and_then(|before| change(&before, &grants)) {
+                    tracing::info!(?event, "grants changed");
+                    if let Some(bus) = &self.events {
+                        bus.publish(event);
+                    }
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot read grants; keeping the ones read before")
             }
         }
     }
+}
+
+/// The [`Event::GrantsChanged`] from `before` to `after`, if anything changed. A grant whose
+/// token was replaced counts as revoked and added.
+fn change(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Option<Event> {
+    let added: Vec<String> = after
+        .iter()
+        .filter(|(name, hash)| before.get(*name) != Some(hash))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let revoked: Vec<String> = before
+        .iter()
+        .filter(|(name, hash)| after.get(*name) != Some(hash))
+        .map(|(name, _)| name.clone())
+        .collect();
+    if added.is_empty() && revoked.is_empty() {
+        return None;
+    }
+    Some(Event::GrantsChanged {
+        grants: after.keys().cloned().collect(),
+        added,
+        revoked,
+    })
 }
 
 #[cfg(test)]
@@ -224,5 +282,49 @@ mod tests {
             Err(GrantError::NotFound(_))
         ));
         assert!(list(&file).expect("listed").is_empty());
+    }
+
+    #[test]
+    fn a_store_with_events_announces_each_change_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("settings.json");
+        add(&file, "first").expect("added");
+        let bus = EventBus::new();
+        let mut rx = bus.subscribe();
+        let store = GrantStore::open(&file).with_events(bus);
+        store.reload();
+        assert!(rx.try_recv().is_err(), "nothing changed since opening");
+        add(&file, "second").expect("added");
+        store.reload();
+        store.reload();
+        match rx.try_recv() {
+            Ok(Event::GrantsChanged {
+                grants,
+                added,
+                revoked,
+            }) => {
+                assert_eq!(grants, ["first", "second"]);
+                assert_eq!(added, ["second"]);
+                assert!(revoked.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(rx.try_recv().is_err(), "announced once");
+        revoke(&file, "first").expect("revoked");
+        add(&file, "first").expect("added again, with a new token");
+        revoke(&file, "second").expect("revoked");
+        store.reload();
+        match rx.try_recv() {
+            Ok(Event::GrantsChanged {
+                grants,
+                added,
+                revoked,
+            }) => {
+                assert_eq!(grants, ["first"]);
+                assert_eq!(added, ["first"]);
+                assert_eq!(revoked, ["first", "second"]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

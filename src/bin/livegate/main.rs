@@ -1,5 +1,8 @@
 //! The `livegate` command line: one subcommand per job, each in its own module.
 
+mod admin_client;
+mod approvals;
+mod audit;
 mod check;
 mod connect;
 mod explain;
@@ -11,6 +14,7 @@ mod scan;
 mod schema;
 mod serve;
 mod sim;
+mod ui;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -39,6 +43,11 @@ enum Command {
     /// Review tools whose definition changed upstream.
     #[command(subcommand)]
     Pins(pins::Command),
+    /// Answer the calls waiting for approval (talks to the running livegate).
+    #[command(subcommand)]
+    Approvals(approvals::Command),
+    /// Print a one-time link that signs a browser in to the running livegate's UI.
+    Ui(ui::Args),
     /// Pause all agents: only Read tools run until `livegate resume`.
     Pause,
     /// Resume all agents.
@@ -56,6 +65,9 @@ enum Command {
     Schema,
     /// Run a simulated Ableton Live that speaks AbletonOSC (no Ableton needed).
     Sim(sim::Args),
+    /// Read, export, verify and prune the audit log.
+    #[command(subcommand)]
+    Audit(audit::Command),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +79,8 @@ fn main() -> ExitCode {
         Some(Command::Connect(args)) => connect::run(&args),
         Some(Command::Grant(command)) => grant::run(&command),
         Some(Command::Pins(command)) => pins::run(&command),
+        Some(Command::Approvals(command)) => approvals::run(&command),
+        Some(Command::Ui(args)) => ui::run(&args),
         Some(Command::Pause) => pause::run(true),
         Some(Command::Resume) => pause::run(false),
         Some(Command::Check(args)) => check::run(&args),
@@ -75,6 +89,7 @@ fn main() -> ExitCode {
         Some(Command::Scan(args)) => scan::run(&args),
         Some(Command::Schema) => schema::run(),
         Some(Command::Sim(args)) => sim::run(&args),
+        Some(Command::Audit(command)) => audit::run(&command),
     };
     match result {
         Ok(code) => code,
