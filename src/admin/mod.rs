@@ -164,4 +164,25 @@ impl Admin {
     pub fn base_url(&self) -> String {
         self.state.base_url()
     }
+
+    /// Pauses or resumes all agents as `POST /api/pause` and `/api/resume` do (saved in
+    /// `settings.json` first, then applied); the desktop app's tray menu uses it. `who` is
+    /// named in the log.
+    pub async fn set_paused(&self, paused: bool, who: &str) -> Result<(), PauseError> {
+        routes::pause::set_paused(&self.state, paused, who).await
+    }
+}
+
+/// Pausing or resuming could not be saved to `settings.json`: a pause holds anyway (the safe
+/// direction), a resume does not.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{} but could not save that to settings.json: {source}",
+    if *.paused { "agents are paused now" } else { "agents stay paused" }
+)]
+pub struct PauseError {
+    /// What was asked.
+    pub paused: bool,
+    /// Why saving failed.
+    pub source: crate::settings::SettingsError,
 }

@@ -6,7 +6,7 @@ mod audit;
 mod events;
 mod grants;
 pub(super) mod login;
-mod pause;
+pub(super) mod pause;
 mod policy;
 mod settings;
 mod status;

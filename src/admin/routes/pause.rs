@@ -9,7 +9,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::admin::error::ApiError;
-use crate::admin::AdminState;
+use crate::admin::{AdminState, PauseError};
 use crate::settings::Settings;
 
 /// `POST /api/pause`: `{paused: true}`.
@@ -23,31 +23,37 @@ pub(super) async fn resume(State(state): State<Arc<AdminState>>) -> Result<Json<
 }
 
 async fn set(state: &AdminState, paused: bool) -> Result<Json<Value>, ApiError> {
+    set_paused(state, paused, "the admin API")
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(json!({"paused": paused})))
+}
+
+/// Saves `paused` in `settings.json`, then applies it; `who` is named in the log. Also what
+/// [`crate::admin::Admin::set_paused`] does for the desktop app's tray.
+pub(in crate::admin) async fn set_paused(
+    state: &AdminState,
+    paused: bool,
+    who: &str,
+) -> Result<(), PauseError> {
     let _settings = state.settings_lock.lock().await;
     let file = &state.config.settings_file;
     let saved = Settings::load(file).and_then(|mut settings| {
         settings.paused = paused;
         settings.save(file)
     });
-    if let Err(e) = saved {
+    if let Err(source) = saved {
         if paused {
             // Pausing is the safe direction: do it now even though it is not saved.
             state.config.gateway.set_paused(true);
         }
-        return Err(ApiError::internal(format!(
-            "{} but could not save that to settings.json: {e}",
-            if paused {
-                "agents are paused now"
-            } else {
-                "agents stay paused"
-            }
-        )));
+        return Err(PauseError { paused, source });
     }
     state.config.gateway.set_paused(paused);
     tracing::info!(
         paused,
-        "agents {} through the admin API",
+        "agents {} through {who}",
         if paused { "paused" } else { "resumed" }
     );
-    Ok(Json(json!({"paused": paused})))
+    Ok(())
 }
