@@ -7,12 +7,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use livegate::admin::{Admin, PauseError};
 use livegate::approval::ApprovalQueue;
 use livegate::audit::AuditLog;
 use livegate::events::EventBus;
 use livegate::mcp::gateway::Gateway;
 use livegate::server::{self, Running, ServerError, ServerOptions};
-use livegate::settings::{Paths, Settings, SettingsError};
+use livegate::settings::{Paths, SettingsError};
 use parking_lot::Mutex;
 
 use crate::tray_state::{LiveState, Snapshot, TrayState};
@@ -28,19 +29,8 @@ pub enum CoreError {
     Server(#[from] ServerError),
     /// The paused flag could not be saved: a pause holds anyway (the safe direction), a
     /// resume does not.
-    #[error(
-        "{} but could not save that to settings.json: {source}",
-        if *.paused { "agents are paused now" } else { "agents stay paused" }
-    )]
-    SavePaused {
-        /// What was asked.
-        paused: bool,
-        /// Why saving failed.
-        source: SettingsError,
-    },
-    /// A background task failed.
-    #[error("{0}")]
-    Task(String),
+    #[error(transparent)]
+    Pause(#[from] PauseError),
 }
 
 /// A running livegate core.
@@ -57,6 +47,8 @@ pub struct Core {
     pub bus: EventBus,
     /// The audit log every call is recorded in.
     pub audit: AuditLog,
+    /// The admin API (sign-in links for the window, pausing).
+    pub admin: Admin,
     live: LiveState,
     running: Mutex<Option<Running>>,
 }
@@ -105,6 +97,7 @@ impl Core {
             approvals: running.approvals.clone(),
             bus: running.bus.clone(),
             audit: running.audit.clone(),
+            admin: running.admin.clone(),
             live,
             running: Mutex::new(Some(running)),
         })
@@ -115,9 +108,10 @@ impl Core {
         format!("http://{}", self.addr)
     }
 
-    /// What the window opens first: the UI's front page.
+    /// What the window opens first: a fresh one-time sign-in link, which signs the window in
+    /// to the UI and leads to its front page.
     pub fn window_url(&self) -> String {
-        format!("{}/", self.origin())
+        self.admin.login_url()
     }
 
     /// The UI's Approvals screen (where a click on a notification leads).
@@ -139,32 +133,12 @@ impl Core {
         }
     }
 
-    /// Pauses (only Read tools run) or resumes all agents, as the admin API does: saved in
-    /// `settings.json` first (so it survives a restart and the CLI sees it), then applied. When
-    /// the file cannot be written a pause still holds (the safe direction) and a resume does
-    /// not; the error says so.
+    /// Pauses (only Read tools run) or resumes all agents, the way the admin API does: saved
+    /// in `settings.json` first (so it survives a restart and the CLI sees it), then applied.
+    /// When the file cannot be written a pause still holds and a resume does not; the error
+    /// says so.
     pub async fn set_paused(&self, paused: bool) -> Result<(), CoreError> {
-        let file = self.paths.settings_file();
-        let saved = tokio::task::spawn_blocking(move || {
-            let mut settings = Settings::load(&file)?;
-            settings.paused = paused;
-            settings.save(&file)
-        })
-        .await
-        .map_err(|e| CoreError::Task(format!("saving the paused flag: {e}")))?;
-        if let Err(source) = saved {
-            if paused {
-                self.gateway.set_paused(true);
-            }
-            return Err(CoreError::SavePaused { paused, source });
-        }
-        self.gateway.set_paused(paused);
-        tracing::info!(
-            paused,
-            "agents {}",
-            if paused { "paused" } else { "resumed" }
-        );
-        Ok(())
+        Ok(self.admin.set_paused(paused, "the tray menu").await?)
     }
 
     /// Stops the server (open requests get a moment to finish). Later calls do nothing.

@@ -156,27 +156,38 @@ async fn over_webdriver(desktop: &Desktop) {
         session,
     };
 
-    // The window shows livegate's own pages, from the app's own server.
-    let url = driver.get("/url").await;
-    assert!(
-        url.as_str().is_some_and(|u| u.starts_with(&origin)),
-        "the window shows {url}, not {origin}"
-    );
+    // The window opened livegate's one-time sign-in link and landed, signed in, on the UI's
+    // front page of the app's own server.
     for _ in 0..200 {
         if driver.script("return document.readyState").await == "complete" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let served = http
-        .get(url.as_str().unwrap_or_default())
-        .send()
-        .await
-        .expect("the app's server answers");
-    assert!(
-        served.headers().contains_key("content-type") || served.status().is_client_error(),
-        "livegate answered the window's page"
+    let url = driver.get("/url").await;
+    assert_eq!(
+        url,
+        format!("{origin}/"),
+        "the window shows livegate's front page"
     );
+    let cookies = driver.get("/cookie").await;
+    assert!(
+        cookies.as_array().is_some_and(|c| c
+            .iter()
+            .any(|c| c["name"] == "livegate_admin" && c["httpOnly"] == true)),
+        "the window holds livegate's sign-in cookie: {cookies}"
+    );
+    // What the UI does first: read the status from the admin API, as the signed-in window.
+    let status = driver
+        .post(
+            "/execute/async",
+            json!({"script": "const done = arguments[arguments.length - 1];
+                fetch('/api/status').then(r => r.json().then(body => done([r.status, body])))
+                    .catch(e => done(String(e)));", "args": []}),
+        )
+        .await;
+    assert_eq!(status[0], 200, "the window may use the admin API: {status}");
+    assert_eq!(status[1]["mcp_url"], format!("{origin}/mcp"), "{status}");
     let size = driver.get("/window/rect").await;
     assert!(size["width"].as_f64().unwrap_or(0.0) >= 720.0, "{size}");
 

@@ -69,7 +69,7 @@ async fn a_pause_holds_even_when_it_cannot_be_saved_and_a_resume_does_not() {
     let (core, home) = start().await;
     std::fs::write(home.paths.settings_file(), "{ not json").expect("settings broken");
     let error = core.set_paused(true).await.expect_err("cannot save");
-    assert!(matches!(error, CoreError::SavePaused { paused: true, .. }));
+    assert!(matches!(&error, CoreError::Pause(e) if e.paused));
     assert!(
         error
             .to_string()
