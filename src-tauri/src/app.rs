@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use livegate::settings::Paths;
+use tauri::webview::PageLoadEvent;
 use tauri::{
     AppHandle, Manager, RunEvent, Runtime, Url, WebviewUrl, WebviewWindowBuilder, WindowEvent,
 };
@@ -23,6 +24,9 @@ pub const MAIN_WINDOW: &str = "main";
 /// login).
 pub const HIDDEN_ARG: &str = "--hidden";
 
+/// Turns the UI to its Approvals screen.
+const APPROVALS_SCRIPT: &str = "location.hash = '#/approvals'";
+
 /// What the app keeps while it runs.
 struct Shell {
     core: Arc<Core>,
@@ -30,10 +34,17 @@ struct Shell {
     _notifications: NotificationBridge,
 }
 
-/// Whether setup has finished, and whether a second start asked for the window before then
-/// (it is shown once there is one).
+/// Start-up: a second start may ask for the window before setup has made it.
 #[derive(Default)]
-struct Startup(parking_lot::Mutex<(bool, bool)>);
+struct Startup(parking_lot::Mutex<StartupState>);
+
+#[derive(Default)]
+struct StartupState {
+    /// Setup has finished.
+    done: bool,
+    /// A second start asked for the window meanwhile (it is shown when setup finishes).
+    window_wanted: bool,
+}
 
 /// Which page "show the window" leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,9 +75,8 @@ pub fn run() -> anyhow::Result<()> {
             {
                 let startup = app.state::<Startup>();
                 let mut state = startup.0.lock();
-                if !state.0 {
-                    // Still starting: the window is shown when it exists.
-                    state.1 = true;
+                if !state.done {
+                    state.window_wanted = true;
                     return;
                 }
             }
@@ -114,7 +124,7 @@ fn setup(
     // Started hidden (at login), the window and its web view are made when first shown: a
     // tray-only livegate does not carry a browser engine it may never use.
     if !hidden {
-        open_window(app.handle(), &core, &core.window_url())?;
+        open_window(app.handle(), &core, Page::Current)?;
     }
 
     // Subscribe before reading the state, so nothing happens in between unseen.
@@ -135,6 +145,15 @@ fn setup(
         },
     ));
 
+    // Stopped by the system (logout, `kill`, Ctrl-C in a terminal): quit as the menu does, so
+    // the core stops cleanly.
+    let quitter = app.handle().clone();
+    tokio::spawn(async move {
+        stop_signal().await;
+        tracing::info!("asked to stop; quitting");
+        quitter.exit(0);
+    });
+
     let opener = app.handle().clone();
     let notifications = NotificationBridge::start(
         core.approvals.clone(),
@@ -149,8 +168,8 @@ fn setup(
     let asked_meanwhile = {
         let startup = app.state::<Startup>();
         let mut state = startup.0.lock();
-        state.0 = true;
-        std::mem::take(&mut state.1)
+        state.done = true;
+        std::mem::take(&mut state.window_wanted)
     };
     if asked_meanwhile {
         show_window(app.handle(), Page::Current);
@@ -168,7 +187,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, core: &Arc<Core>, id: &str) {
             tauri::async_runtime::spawn(async move {
                 let paused = !core.gateway.is_paused();
                 if let Err(e) = core.set_paused(paused).await {
-                    tracing::error!(error = %e, "the pause is in force but was not saved");
+                    tracing::error!("{e}");
                 }
             });
         }
@@ -177,12 +196,15 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, core: &Arc<Core>, id: &str) {
     }
 }
 
-/// Opens the main window on `url`. Only pages of livegate's own address are shown in it.
-fn open_window<R: Runtime>(app: &AppHandle<R>, core: &Core, url: &str) -> anyhow::Result<()> {
+/// Opens the main window: a fresh sign-in link leads it to the UI, then to `page`. Only pages
+/// of livegate's own address are shown in it.
+fn open_window<R: Runtime>(app: &AppHandle<R>, core: &Core, page: Page) -> anyhow::Result<()> {
     let origin = core.origin();
-    let url: Url = url
+    let link = core.window_url();
+    let url: Url = link
         .parse()
-        .with_context(|| format!("livegate's address {url} is not a URL"))?;
+        .with_context(|| format!("livegate's address {link} is not a URL"))?;
+    let to_approvals = std::sync::atomic::AtomicBool::new(page == Page::Approvals);
     WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::External(url))
         .title("livegate")
         .inner_size(1180.0, 780.0)
@@ -193,6 +215,17 @@ fn open_window<R: Runtime>(app: &AppHandle<R>, core: &Core, url: &str) -> anyhow
                 tracing::warn!(%url, "the livegate window shows only livegate's own pages");
             }
             own
+        })
+        .on_page_load(move |window, load| {
+            // Signed in and on the UI: now to the page asked for (once).
+            if load.event() == PageLoadEvent::Finished
+                && load.url().path() == "/"
+                && to_approvals.swap(false, std::sync::atomic::Ordering::SeqCst)
+            {
+                if let Err(e) = window.eval(APPROVALS_SCRIPT) {
+                    tracing::warn!(error = %e, "could not open the Approvals screen");
+                }
+            }
         })
         .build()
         .context("opening the livegate window")?;
@@ -209,13 +242,9 @@ fn show_window<R: Runtime>(app: &AppHandle<R>, page: Page) {
             let Some(shell) = app.try_state::<Shell>() else {
                 return;
             };
-            let url = match page {
-                Page::Current => shell.core.window_url(),
-                Page::Approvals => shell.core.approvals_url(),
-            };
             on_page = true;
             let opened =
-                open_window(app, &shell.core, &url).map(|()| app.get_webview_window(MAIN_WINDOW));
+                open_window(app, &shell.core, page).map(|()| app.get_webview_window(MAIN_WINDOW));
             match opened {
                 Ok(Some(window)) => window,
                 Ok(None) => return,
@@ -227,7 +256,7 @@ fn show_window<R: Runtime>(app: &AppHandle<R>, page: Page) {
         }
     };
     if page == Page::Approvals && !on_page {
-        if let Err(e) = window.eval("location.hash = '#/approvals'") {
+        if let Err(e) = window.eval(APPROVALS_SCRIPT) {
             tracing::warn!(error = %e, "could not open the Approvals screen");
         }
     }
@@ -237,5 +266,32 @@ fn show_window<R: Runtime>(app: &AppHandle<R>, page: Page) {
         .and_then(|()| window.set_focus());
     if let Err(e) = shown {
         tracing::warn!(error = %e, "could not show the livegate window");
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C (SIGINT); never when neither can be watched.
+async fn stop_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = terminate => {}
+        result = tokio::signal::ctrl_c() => {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "cannot watch for Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }

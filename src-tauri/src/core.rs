@@ -114,11 +114,6 @@ impl Core {
         self.admin.login_url()
     }
 
-    /// The UI's Approvals screen (where a click on a notification leads).
-    pub fn approvals_url(&self) -> String {
-        format!("{}/#/approvals", self.origin())
-    }
-
     /// The tray's state now: pending approvals, the paused flag, and Live as found at start
     /// (bus events keep it current from here on).
     pub fn tray_state(&self) -> TrayState {

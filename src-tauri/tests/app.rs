@@ -242,6 +242,38 @@ async fn over_webdriver(desktop: &Desktop) {
         .expect("agent task");
     assert_eq!(result_text(&result), "from the agent", "{result}");
 
+    // A click on the next one's body opens the Approvals screen in the window; it is then
+    // answered there (through the admin API, as the UI does).
+    let agent = {
+        let (mcp, token, http) = (format!("{origin}/mcp"), home.token.clone(), http.clone());
+        tokio::spawn(async move {
+            call_tool(&http, &mcp, &token, "echo", json!({"text": "look"})).await
+        })
+    };
+    wait_for("dunst to show it", PATIENCE, || {
+        (desktop.displayed() == 1).then_some(())
+    });
+    desktop.dunstctl(&["action", "0"]);
+    let mut shown = Value::Null;
+    for _ in 0..100 {
+        shown = driver.get("/url").await;
+        if shown == format!("{origin}/#/approvals") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        shown,
+        format!("{origin}/#/approvals"),
+        "the window shows the Approvals screen"
+    );
+    deny_the_pending_approval(&http, &origin, &home).await;
+    let result = tokio::time::timeout(PATIENCE, agent)
+        .await
+        .expect("the agent's call completes")
+        .expect("agent task");
+    assert_eq!(result["isError"], true, "{result}");
+
     let _ = http
         .delete(format!("{}/session/{}", driver.base, driver.session))
         .send()
@@ -314,23 +346,83 @@ async fn single_instance_and_tray(desktop: &Desktop) {
         "--hidden starts in the tray, with no window on screen"
     );
 
-    // A second start hands over to the first and exits; the first shows its window.
+    // A click on an approval notification opens the window (made now, signed in, on the
+    // Approvals screen).
+    let agent = {
+        let (mcp, token, http) = (format!("{origin}/mcp"), home.token.clone(), http.clone());
+        tokio::spawn(
+            async move { call_tool(&http, &mcp, &token, "echo", json!({"text": "x"})).await },
+        )
+    };
+    wait_for("dunst to show the notification", PATIENCE, || {
+        (desktop.displayed() == 1).then_some(())
+    });
+    desktop.dunstctl(&["action", "0"]);
+    let window = window_when(&x, Shown::Viewable, desktop);
+
+    // Closing the window hides it; livegate keeps running, the call still waits.
+    x.request_close(window);
+    window_when(&x, Shown::Unmapped, desktop);
+    assert!(first.try_wait().is_none(), "the app still runs");
+    assert!(answers().await, "livegate still serves agents");
+    assert!(!agent.is_finished(), "the call still waits for its answer");
+
+    // A second start hands over to the first and exits; the first shows its window again.
     let mut second = start("second livegate-desktop", &[], Stdio::null(), Stdio::null());
     let status = second
         .wait_timeout(PATIENCE)
         .expect("the second start exits");
     assert!(status.success(), "the second start exits cleanly: {status}");
-    let window = window_when(&x, Shown::Viewable, desktop);
-
-    // Closing the window hides it; livegate keeps running.
-    x.request_close(window);
-    window_when(&x, Shown::Unmapped, desktop);
-    assert!(first.try_wait().is_none(), "the app still runs");
-    assert!(answers().await, "livegate still serves agents");
-
-    // And it comes back on the next start.
-    let mut third = start("third livegate-desktop", &[], Stdio::null(), Stdio::null());
-    assert!(third.wait_timeout(PATIENCE).is_some_and(|s| s.success()));
     window_when(&x, Shown::Viewable, desktop);
     assert!(first.try_wait().is_none(), "the app still runs");
+
+    // Answered in the UI (through the admin API, as the UI does).
+    deny_the_pending_approval(&http, &origin, &home).await;
+    let result = tokio::time::timeout(PATIENCE, agent)
+        .await
+        .expect("the agent's call completes")
+        .expect("agent task");
+    assert_eq!(result["isError"], true, "{result}");
+    wait_for("the notification to go", PATIENCE, || {
+        (desktop.displayed() == 0).then_some(())
+    });
+
+    // Stopped by the system (SIGTERM), it quits cleanly: the core stops, the name goes.
+    let pid = libc::pid_t::try_from(first.pid()).expect("pid");
+    // SAFETY: kill(2) on the app's own pid.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let status = first
+        .wait_timeout(PATIENCE)
+        .expect("the app stops on SIGTERM");
+    assert!(status.success(), "the app quits cleanly: {status}");
+    assert!(!answers().await, "livegate stopped serving");
+}
+
+/// Denies the one pending approval through the admin API, with the admin token.
+async fn deny_the_pending_approval(http: &reqwest::Client, origin: &str, home: &Home) {
+    let admin_token = std::fs::read_to_string(home.paths.config_dir.join("admin-token"))
+        .expect("the admin token");
+    let pending: Value = http
+        .get(format!("{origin}/api/approvals"))
+        .bearer_auth(admin_token.trim())
+        .send()
+        .await
+        .expect("approvals listed")
+        .json()
+        .await
+        .expect("JSON");
+    let id = pending[0]["id"]
+        .as_str()
+        .expect("one pending approval")
+        .to_string();
+    let denied = http
+        .post(format!("{origin}/api/approvals/{id}/deny"))
+        .bearer_auth(admin_token.trim())
+        .json(&json!({"via": "ui"}))
+        .send()
+        .await
+        .expect("denied");
+    assert_eq!(denied.status(), 200);
 }

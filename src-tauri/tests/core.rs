@@ -18,17 +18,28 @@ async fn start() -> (Core, Home) {
 }
 
 #[tokio::test]
-async fn the_window_opens_livegate_s_own_address() {
+async fn the_window_signs_in_to_livegate_s_own_address() {
     let (core, _home) = start().await;
     let origin = format!("http://{}", core.addr);
     assert!(core.addr.ip().is_loopback());
     assert_eq!(core.origin(), origin);
+    let link = core.window_url();
     assert!(
-        core.window_url().starts_with(&origin),
-        "{}",
-        core.window_url()
+        link.starts_with(&format!("{origin}/login?code=")),
+        "the window signs in with a one-time link: {link}"
     );
-    assert_eq!(core.approvals_url(), format!("{origin}/#/approvals"));
+    assert_ne!(core.window_url(), link, "a fresh link each time");
+    // The link works once: it signs in and leads to the UI.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let signed_in = http.get(&link).send().await.expect("login answers");
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/");
+    assert!(signed_in.headers().contains_key("set-cookie"));
+    let again = http.get(&link).send().await.expect("login answers");
+    assert_eq!(again.status(), 401, "a link works once");
     let state = core.tray_state();
     assert_eq!(
         state.live(),
