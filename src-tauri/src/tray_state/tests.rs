@@ -204,9 +204,18 @@ async fn follow_tracks_a_real_approval_queue() {
     assert_eq!(two.pending_line(), "2 approvals waiting…");
 
     let pending = queue.list();
-    queue.approve(&pending[0].id, "ui").expect("approve");
+    let id_of = |tool: &str| {
+        pending
+            .iter()
+            .find(|p| p.tool == tool)
+            .map(|p| p.id.clone())
+            .expect("pending")
+    };
+    queue
+        .approve(&id_of("delete_track"), "ui")
+        .expect("approve");
     rendered(&seen, |s| s.pending() == 1).await;
-    queue.deny(&pending[1].id, None, "ui").expect("deny");
+    queue.deny(&id_of("delete_clip"), None, "ui").expect("deny");
     let done = rendered(&seen, |s| s.pending() == 0).await;
     assert_eq!(done.look(), Look::Ok);
     let answers: Vec<ApprovalAnswer> = futures::future::join_all(asks)
