@@ -106,6 +106,20 @@ pub fn run() -> anyhow::Result<()> {
                 shell.runtime.block_on(shell.core.stop());
             }
         }
+        // macOS: clicking livegate's notification (or its Dock icon) brings the app forward;
+        // with calls waiting, to the Approvals screen.
+        #[cfg(target_os = "macos")]
+        RunEvent::Reopen { .. } => {
+            let waiting = app
+                .try_state::<Shell>()
+                .is_some_and(|shell| !shell.core.approvals.list().is_empty());
+            let page = if waiting {
+                Page::Approvals
+            } else {
+                Page::Current
+            };
+            show_window(app, page);
+        }
         _ => {}
     });
     Ok(())

@@ -7,7 +7,8 @@
 //! screen. Dismissing it denies the call, as the architecture says. When the approval is
 //! resolved elsewhere (the UI, the CLI, its deadline, the agent giving up) the notification is
 //! withdrawn. Where notifications have no actions (macOS, Windows, servers without the
-//! `actions` capability) it says to open livegate, where the Approvals screen waits.
+//! `actions` capability) it says to open livegate, where the Approvals screen waits (on macOS
+//! a click on it brings livegate forward there: see `app`).
 //!
 //! It lives in the desktop crate, not the core: it is the shell's way of asking, built on the
 //! core's public bus and queue, and keeps D-Bus out of `cargo test -p livegate`.
