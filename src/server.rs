@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ableton::link::LiveLink;
 use crate::approval::ApprovalQueue;
+use crate::audit::{record_events, AuditConfig, AuditError, AuditLog, Entry, EventEntry};
 use crate::events::EventBus;
 use crate::grants::GrantStore;
 use crate::mcp::downstream::http::{self, HttpConfig};
@@ -49,6 +50,9 @@ pub enum ServerError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The audit log cannot be opened: livegate does not run calls it cannot record.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
     /// An upstream in the settings cannot be built.
     #[error("upstream {name}: {reason}")]
     Upstream {
@@ -92,6 +96,8 @@ pub struct Running {
     pub live: Option<LiveLink>,
     /// Calls waiting for the human's yes or no.
     pub approvals: ApprovalQueue,
+    /// The audit log every call and admin event is recorded in.
+    pub audit: AuditLog,
     shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     _watcher: PolicyWatcher,
@@ -112,7 +118,7 @@ impl Running {
     }
 
     /// Stops serving: open requests get a moment to finish, then open streams (agents'
-    /// notification streams never end by themselves) are cut.
+    /// notification streams never end by themselves) are cut, and the audit log is closed.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         match tokio::time::timeout(STOP_GRACE, &mut self.server).await {
@@ -123,6 +129,9 @@ impl Running {
                 tracing::info!("closing the connections still open");
                 self.server.abort();
             }
+        }
+        if let Err(error) = self.audit.close().await {
+            tracing::warn!(%error, "the audit log did not close cleanly");
         }
     }
 
@@ -147,8 +156,30 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
     ));
     let bus = EventBus::new();
     // Watch first, then load: an edit made in between is seen, not lost.
+    let audit = AuditLog::open(options.paths.audit_db(), AuditConfig::default())?;
+    record_events(audit.clone(), &bus);
     let watcher = PolicyWatcher::start(Arc::clone(&policy), &options.policy_file, bus.clone())?;
     let initial_policy = policy.reload_file(&options.policy_file);
+    audit
+        .append(Entry::Event(EventEntry {
+            time_ms: chrono::Utc::now().timestamp_millis(),
+            kind: "start".into(),
+            summary: match &initial_policy {
+                Ok(_) => format!("livegate {} started", env!("CARGO_PKG_VERSION")),
+                Err(errors) => format!(
+                    "livegate {} started with an invalid policy ({} errors): everything is denied",
+                    env!("CARGO_PKG_VERSION"),
+                    errors.0.len()
+                ),
+            },
+            detail: serde_json::json!({
+                "policy_file": options.policy_file,
+                "errors": initial_policy.as_ref().err().map(|errors| {
+                    errors.0.iter().map(ToString::to_string).collect::<Vec<_>>()
+                }),
+            }),
+        }))
+        .await?;
 
     let mut live_settings = settings.live.clone();
     if let Some(mode) = options.simulator {
@@ -162,6 +193,7 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
         upstreams,
         pins,
         Arc::new(approvals.clone()),
+        audit.clone(),
         bus.clone(),
     );
     gateway.set_paused(settings.paused);
@@ -201,6 +233,7 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
         grants,
         live,
         approvals,
+        audit,
         shutdown,
         server,
         _watcher: watcher,

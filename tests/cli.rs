@@ -1,18 +1,12 @@
 //! The `livegate` binary as a user runs it: `check`, `explain`, `schema`, and `serve`
 //! applying edits to the policy file while it runs. Each test runs the real executable.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod common;
 
-fn livegate() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_livegate"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd.env("RUST_LOG", "livegate=info");
-    cmd
-}
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::process::{livegate, serve_in};
 
 fn run(args: &[&str]) -> Output {
     livegate()
@@ -190,85 +184,6 @@ fn the_shipped_schema_matches_the_model() {
         printed, shipped,
         "policies/schema.json is stale: run `livegate schema > policies/schema.json`"
     );
-}
-
-/// Lines a running child prints, readable with a deadline.
-struct Lines {
-    rx: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Lines {
-    fn of(child: &mut Child) -> Self {
-        let (tx, rx) = mpsc::channel();
-        for stream in [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Self {
-            rx,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a line containing `needle`; panics with everything seen after 30 s.
-    fn wait_for(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.rx.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!("no line with {needle:?}; saw:\n{}", self.seen.join("\n"));
-    }
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `livegate serve` on a free port with `home` as LIVEGATE_HOME; killed when the guard drops.
-fn serve_in(home: &Path) -> (Lines, KillOnDrop) {
-    let mut child = livegate()
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("LIVEGATE_HOME", home)
-        .env_remove("LIVEGATE_POLICY")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("livegate serve starts");
-    let lines = Lines::of(&mut child);
-    (lines, KillOnDrop(child))
 }
 
 #[test]

@@ -41,15 +41,52 @@ pub struct ApprovalRequest {
 pub enum ApprovalAnswer {
     /// Run it.
     Approved {
-        /// Who or what said yes (`notification`, `ui`, `cli`, `remembered`).
+        /// The approval's id (for a remembered approval, the id of this pass).
+        id: String,
+        /// Who or what said yes (`notification`, `ui`, `cli`, `api`, `remembered`).
         via: String,
+        /// When, in epoch milliseconds.
+        at_ms: i64,
     },
     /// Do not run it.
     Denied {
         /// Why, for the agent: `Denied by the user`, a timeout, or no approver.
         reason: String,
+        /// The approval's id; `None` when nobody was asked.
+        id: Option<String>,
+        /// Who or what said no (`notification`, `ui`, `cli`, `api`, `timeout`, `none`).
+        via: String,
+        /// When, in epoch milliseconds.
+        at_ms: i64,
     },
 }
+
+impl ApprovalAnswer {
+    /// The approval's id, when a human was (or had been) asked.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Self::Approved { id, .. } => Some(id),
+            Self::Denied { id, .. } => id.as_deref(),
+        }
+    }
+
+    /// Who or what answered.
+    pub fn via(&self) -> &str {
+        match self {
+            Self::Approved { via, .. } | Self::Denied { via, .. } => via,
+        }
+    }
+
+    /// When it was answered, in epoch milliseconds.
+    pub fn at_ms(&self) -> i64 {
+        match self {
+            Self::Approved { at_ms, .. } | Self::Denied { at_ms, .. } => *at_ms,
+        }
+    }
+}
+
+/// The `via` of a refusal where no approver could ask anyone.
+pub const VIA_NONE: &str = "none";
 
 /// Something that can ask the human about a call.
 #[async_trait::async_trait]
@@ -74,6 +111,9 @@ impl Approver for NoApprover {
                  approvals yet, so it is refused; the user can allow the tool in the policy",
                 request.tool, request.rule
             ),
+            id: None,
+            via: VIA_NONE.to_string(),
+            at_ms: chrono::Utc::now().timestamp_millis(),
         }
     }
 }

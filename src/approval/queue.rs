@@ -242,9 +242,11 @@ impl ApprovalQueue {
         state.record_resolved(id, format!("approved via {via}"));
         tracing::info!(id, tool = %a.tool, grant = %a.grant, args_hash = %a.args_hash, via = %via, "approval approved");
         // Sent under the lock, so a deadline racing with this sees the answer already there.
-        let _ = pending
-            .answer
-            .send(ApprovalAnswer::Approved { via: via.clone() });
+        let _ = pending.answer.send(ApprovalAnswer::Approved {
+            id: id.to_string(),
+            via: via.clone(),
+            at_ms: now,
+        });
         self.inner.events.publish(Event::ApprovalResolved {
             id: id.to_string(),
             approved: true,
@@ -263,6 +265,7 @@ impl ApprovalQueue {
         via: impl Into<String>,
     ) -> Result<(), ApprovalError> {
         let via = via.into();
+        let now = self.inner.clock.now_ms();
         let reason = reason
             .map(|r| r.trim().to_string())
             .filter(|r| !r.is_empty());
@@ -277,7 +280,12 @@ impl ApprovalQueue {
             Some(r) => format!("{DENIED_BY_USER}: {r}"),
             None => DENIED_BY_USER.to_string(),
         };
-        let _ = pending.answer.send(ApprovalAnswer::Denied { reason: text });
+        let _ = pending.answer.send(ApprovalAnswer::Denied {
+            reason: text,
+            id: Some(id.to_string()),
+            via: via.clone(),
+            at_ms: now,
+        });
         self.inner.events.publish(Event::ApprovalResolved {
             id: id.to_string(),
             approved: false,
@@ -326,7 +334,8 @@ impl ApprovalQueue {
             format!("denied via {VIA_TIMEOUT} (no answer within {timeout_s} s)"),
         );
         tracing::info!(id, tool = %pending.approval.tool, timeout_s, via = VIA_TIMEOUT, "approval expired");
-        let _ = pending.answer.send(timeout_answer(timeout_s));
+        let now = self.inner.clock.now_ms();
+        let _ = pending.answer.send(timeout_answer(id, timeout_s, now));
         self.inner
             .events
             .publish(Event::ApprovalExpired { id: id.to_string() });
@@ -335,9 +344,12 @@ impl ApprovalQueue {
 }
 
 /// The answer when nobody answered in time.
-fn timeout_answer(timeout_s: u64) -> ApprovalAnswer {
+fn timeout_answer(id: &str, timeout_s: u64, at_ms: i64) -> ApprovalAnswer {
     ApprovalAnswer::Denied {
         reason: format!("Denied: no answer within {timeout_s} s"),
+        id: Some(id.to_string()),
+        via: VIA_TIMEOUT.to_string(),
+        at_ms,
     }
 }
 
@@ -365,14 +377,16 @@ impl Approver for ApprovalQueue {
             {
                 tracing::info!(id, tool = %request.tool, grant = %request.grant, args_hash = %hash, "approval remembered");
                 self.inner.events.publish(Event::ApprovalRemembered {
-                    id,
+                    id: id.clone(),
                     tool: request.tool,
                     grant: request.grant,
                     session: request.session,
                     args_hash: hash,
                 });
                 return ApprovalAnswer::Approved {
+                    id,
                     via: VIA_REMEMBERED.to_string(),
+                    at_ms: now,
                 };
             }
             let timeout_ms =
@@ -424,7 +438,7 @@ impl Approver for ApprovalQueue {
                 }
             }
         };
-        answer.unwrap_or_else(|| timeout_answer(timeout_s))
+        answer.unwrap_or_else(|| timeout_answer(&id, timeout_s, self.inner.clock.now_ms()))
     }
 
     fn session_ended(&self, session: &str) {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod process;
+
 use std::path::Path;
 
 use livegate::server::{self, Running, ServerOptions};

@@ -81,20 +81,35 @@ where
 /// Whether the call passes without asking (by a remembered approval).
 async fn passes_without_asking(q: &ApprovalQueue, req: ApprovalRequest) -> bool {
     match tokio::time::timeout(Duration::from_millis(100), q.ask(req)).await {
-        Ok(ApprovalAnswer::Approved { via }) => via == VIA_REMEMBERED,
+        Ok(ApprovalAnswer::Approved { via, .. }) => via == VIA_REMEMBERED,
         Ok(other) => panic!("unexpected answer {other:?}"),
         Err(_) => false,
     }
 }
 
-fn approved(via: &str) -> ApprovalAnswer {
-    ApprovalAnswer::Approved { via: via.into() }
+/// What a test expects an answer to be: approved via, or denied with reason.
+#[derive(Debug)]
+enum Expected {
+    Approved(String),
+    Denied(String),
 }
 
-fn denied(reason: &str) -> ApprovalAnswer {
-    ApprovalAnswer::Denied {
-        reason: reason.into(),
+impl PartialEq<Expected> for ApprovalAnswer {
+    fn eq(&self, expected: &Expected) -> bool {
+        match (self, expected) {
+            (ApprovalAnswer::Approved { via, .. }, Expected::Approved(want)) => via == want,
+            (ApprovalAnswer::Denied { reason, .. }, Expected::Denied(want)) => reason == want,
+            _ => false,
+        }
     }
+}
+
+fn approved(via: &str) -> Expected {
+    Expected::Approved(via.into())
+}
+
+fn denied(reason: &str) -> Expected {
+    Expected::Denied(reason.into())
 }
 
 #[tokio::test]
@@ -103,11 +118,18 @@ async fn approve_answers_approved_with_via_and_publishes() {
     let req = request("create_clip", "claude", Some("s1"), Remember::Once);
     let answer = ask_and(&q, req, |q, id| q.approve(id, "ui").expect("approve")).await;
     assert_eq!(answer, approved("ui"));
+    assert_eq!(
+        answer.at_ms(),
+        1_700_000_000_000,
+        "answered at the queue's clock"
+    );
     assert!(q.list().is_empty());
     let events = drain(&mut rx);
+    let answered_id = answer.id().map(str::to_string);
     assert!(
         matches!(&events[..], [Event::ApprovalRequested { approval }, Event::ApprovalResolved { id, approved: true, via, reason: None }]
-            if approval.id == *id && via == "ui" && approval.tool == "create_clip"),
+            if approval.id == *id && via == "ui" && approval.tool == "create_clip"
+                && answered_id.as_deref() == Some(id.as_str())),
         "{events:?}"
     );
 }
@@ -213,6 +235,10 @@ async fn deadline_denies_with_text_and_expired_event() {
         }
         other => panic!("{other:?}"),
     };
+    assert_eq!(
+        (answer.id(), answer.via()),
+        (Some(id.as_str()), VIA_TIMEOUT)
+    );
     let err = q.approve(&id, "ui").expect_err("expired");
     assert!(
         matches!(err, ApprovalError::AlreadyResolved { .. }),

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::record::{not_recorded, CallRecord};
 use super::{Caller, Gateway};
 use crate::approval::{ApprovalAnswer, ApprovalRequest};
+use crate::audit::Decision;
 use crate::mcp::jsonrpc::RpcError;
 use crate::mcp::upstream::UpstreamError;
 use crate::policy::{Call, Category, Outcome};
@@ -23,7 +25,8 @@ pub fn refusal(text: &str, decision: &str, rule: &str, retry_after_s: Option<u64
 }
 
 impl Gateway {
-    /// Handles `tools/call`: every call is decided by the policy before anything is forwarded.
+    /// Handles `tools/call`: every call is decided by the policy before anything is forwarded,
+    /// and recorded in the audit log before the agent gets its answer.
     pub(super) async fn call_tool(
         &self,
         caller: &Caller,
@@ -39,58 +42,77 @@ impl Gateway {
             return Err(RpcError::invalid_params("tools/call needs a \"name\""));
         };
         let empty = json!({});
-        let args = params.get("arguments").unwrap_or(&empty);
+        let args = params.get("arguments").unwrap_or(&empty).clone();
         if !args.is_object() {
             return Err(RpcError::invalid_params("\"arguments\" must be an object"));
         }
-        let Some(tool) = self.find_tool(&name).await else {
-            return Err(RpcError::invalid_params(format!("Unknown tool: {name}")));
-        };
-        let log = |decision: &str, rule: &str| {
-            tracing::info!(
-                target: "livegate::calls",
-                tool = %name, grant = %caller.grant, session = caller.session.as_deref().unwrap_or("-"),
-                decision, rule, elapsed_us = started.elapsed().as_micros() as u64,
-                "tool call"
-            );
-        };
-        if let Some(reason) = &tool.blocked {
-            log("deny", "pins");
-            return Ok(refusal(
-                &format!("Policy violation: {reason}"),
-                "deny",
-                "pins",
-                None,
-            ));
+        let mut record = CallRecord::start(&self.audit, caller, &name, &args);
+        let reply = self
+            .decide_and_run(caller, &name, &args, &mut params, &mut record)
+            .await;
+        let (decision, rule) = record.label();
+        tracing::info!(
+            target: "livegate::calls",
+            tool = %name, grant = %caller.grant, session = caller.session.as_deref().unwrap_or("-"),
+            decision, rule = %rule, elapsed_us = started.elapsed().as_micros() as u64,
+            "tool call"
+        );
+        match record.commit().await {
+            Ok(_) => reply,
+            Err(error) => {
+                tracing::error!(tool = %name, %error, "a call went unanswered: the audit log failed");
+                Err(not_recorded(&error))
+            }
         }
+    }
+
+    /// Decides, asks, forwards: everything between a call's arrival and its answer, noting
+    /// each step in `record`.
+    async fn decide_and_run(
+        &self,
+        caller: &Caller,
+        name: &str,
+        args: &Value,
+        params: &mut Value,
+        record: &mut CallRecord,
+    ) -> Result<Value, RpcError> {
+        let Some(tool) = self.find_tool(name).await else {
+            let text = format!("Unknown tool: {name}");
+            record.decided(Decision::Deny, "unknown_tool", Some(text.clone()));
+            return Err(RpcError::invalid_params(text));
+        };
+        let upstream = self.upstream(tool.upstream)?;
         let policy_call = Call {
-            tool: &name,
+            tool: name,
             args,
             grant: &caller.grant,
             session: caller.session.as_deref(),
             hints: Some(tool.hints),
         };
         let decision = self.policy.decide(&policy_call);
+        record.target(Some(upstream.name()), decision.category.as_str());
+        if let Some(reason) = &tool.blocked {
+            let text = format!("Policy violation: {reason}");
+            record.decided(Decision::Deny, "pins", Some(text.clone()));
+            return Ok(refusal(&text, "deny", "pins", None));
+        }
         if self.is_paused() && decision.category != Category::Read {
-            log("deny", "paused");
-            return Ok(refusal(
-                "Policy violation: paused by the user",
-                "deny",
-                "paused",
-                None,
-            ));
+            let text = "Policy violation: paused by the user";
+            record.decided(Decision::Deny, "paused", Some(text.to_string()));
+            return Ok(refusal(text, "deny", "paused", None));
         }
         let rule = decision.rule.to_string();
         let reservation = decision.reservation;
         match decision.outcome {
-            Outcome::Allow => {}
+            Outcome::Allow => record.decided(Decision::Allow, &rule, None),
             Outcome::NeedsApproval {
                 timeout_s,
                 remember,
                 reason,
             } => {
+                record.decided(Decision::Allow, &rule, reason.clone());
                 let request = ApprovalRequest {
-                    tool: name.clone(),
+                    tool: name.to_string(),
                     args: args.clone(),
                     grant: caller.grant.clone(),
                     session: caller.session.clone(),
@@ -102,9 +124,9 @@ impl Gateway {
                 let progress_token = params.pointer("/_meta/progressToken").cloned();
                 let answer = self.approver.ask(request);
                 let answer =
-                    with_waiting_progress(answer, caller, progress_token, &name, timeout_s).await;
-                if let ApprovalAnswer::Denied { reason } = answer {
-                    log("deny", &rule);
+                    with_waiting_progress(answer, caller, progress_token, name, timeout_s).await;
+                record.answered(&answer);
+                if let ApprovalAnswer::Denied { reason, .. } = answer {
                     return Ok(refusal(&reason, "deny", &rule, None));
                 }
             }
@@ -112,7 +134,11 @@ impl Gateway {
                 let text = refused
                     .agent_message()
                     .unwrap_or_else(|| "Policy violation".into());
-                log(refused.label(), &rule);
+                let decision = match refused {
+                    Outcome::RateLimited { .. } => Decision::RateLimited,
+                    _ => Decision::Deny,
+                };
+                record.decided(decision, &rule, Some(text.clone()));
                 return Ok(refusal(
                     &text,
                     refused.label(),
@@ -122,22 +148,16 @@ impl Gateway {
             }
         }
         params["name"] = Value::String(tool.original.clone());
-        let upstream = self.upstream(tool.upstream)?;
         let forwarded = self
-            .forward_with_progress(caller, upstream.as_ref(), "tools/call", params)
-            .await;
-        match forwarded {
-            Ok(result) => {
-                reservation.commit();
-                log("allow", &rule);
-                Ok(result)
-            }
-            Err(error) => {
-                reservation.rollback();
-                log("upstream_error", &rule);
-                Err(upstream_error(error))
-            }
+            .forward_with_progress(caller, upstream.as_ref(), "tools/call", params.clone())
+            .await
+            .map_err(upstream_error);
+        match &forwarded {
+            Ok(_) => reservation.commit(),
+            Err(_) => reservation.rollback(),
         }
+        record.ran(&forwarded);
+        forwarded
     }
 }
 

@@ -4,6 +4,7 @@
 //! handshake revisions (2025-11-25); the transports convert from and to what their peer speaks.
 
 mod enforce;
+mod record;
 mod tools;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,6 +20,7 @@ use super::jsonrpc::RpcError;
 use super::pins::PinStore;
 use super::upstream::{list_all, Upstream, UpstreamError, UpstreamNotification};
 use crate::approval::Approver;
+use crate::audit::AuditLog;
 use crate::events::{Event, EventBus};
 use crate::policy::PolicyHandle;
 use enforce::upstream_error;
@@ -79,6 +81,7 @@ pub struct Gateway {
     stale: AtomicBool,
     pins: Arc<PinStore>,
     approver: Arc<dyn Approver>,
+    audit: AuditLog,
     paused: AtomicBool,
     bus: EventBus,
     broadcasts: broadcast::Sender<Broadcast>,
@@ -101,13 +104,15 @@ impl std::fmt::Debug for Gateway {
 }
 
 impl Gateway {
-    /// A gateway over `upstreams`, deciding by `policy`. Starts a task that forwards the
+    /// A gateway over `upstreams`, deciding by `policy`, asking `approver` where a rule says
+    /// `approve`, and recording every call in `audit`. Starts a task that forwards the
     /// upstreams' notifications; it ends when the gateway is dropped.
     pub fn new(
         policy: Arc<PolicyHandle>,
         upstreams: Vec<Arc<dyn Upstream>>,
         pins: Arc<PinStore>,
         approver: Arc<dyn Approver>,
+        audit: AuditLog,
         bus: EventBus,
     ) -> Arc<Self> {
         let (broadcasts, _) = broadcast::channel(256);
@@ -118,6 +123,7 @@ impl Gateway {
             stale: AtomicBool::new(true),
             pins,
             approver,
+            audit,
             paused: AtomicBool::new(false),
             bus,
             broadcasts,

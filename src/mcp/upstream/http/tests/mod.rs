@@ -51,6 +51,8 @@ async fn livegate() -> (String, String, tempfile::TempDir) {
         upstreams,
         Arc::new(PinStore::in_memory()),
         Arc::new(NoApprover),
+        crate::audit::AuditLog::open(dir.path().join("audit.db"), Default::default())
+            .expect("audit log"),
         EventBus::new(),
     );
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

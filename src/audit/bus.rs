@@ -1,0 +1,112 @@
+//! Admin events from the event bus into the audit log: policy reloads (applied or rejected
+//! with their errors), pauses, grant changes, tool-pin changes, Live and upstream health.
+//! Approval events are not recorded here: the call they belong to carries its approval.
+
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::task::JoinHandle;
+
+use super::{AuditLog, Entry, EventEntry};
+use crate::events::{Event, EventBus};
+
+/// Records the bus's admin events until the bus closes. Subscribes before returning, so
+/// every event published after this call is seen.
+pub fn record_events(audit: AuditLog, bus: &EventBus) -> JoinHandle<()> {
+    let mut events = bus.subscribe();
+    tokio::spawn(async move {
+        loop {
+            let entry = match events.recv().await {
+                Ok(event) => match entry_for(&event) {
+                    Some(entry) => entry,
+                    None => continue,
+                },
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "the audit log fell behind the event bus");
+                    event_entry(
+                        "events_missed",
+                        format!("{missed} admin events were published too fast to record"),
+                        json!({"missed": missed}),
+                    )
+                }
+                Err(RecvError::Closed) => return,
+            };
+            if let Err(error) = audit.append(Entry::Event(entry)).await {
+                tracing::error!(%error, "an admin event could not be recorded in the audit log");
+            }
+        }
+    })
+}
+
+/// The record for an event, or `None` for events recorded elsewhere (approvals) or not at all.
+pub fn entry_for(event: &Event) -> Option<EventEntry> {
+    let entry = match event {
+        Event::PolicyReloaded { ok: true, .. } => event_entry(
+            "policy_reload",
+            "policy reloaded and in force".into(),
+            Value::Null,
+        ),
+        Event::PolicyReloaded { ok: false, errors } => event_entry(
+            "policy_rejected",
+            format!(
+                "policy edit rejected with {} error{}; the previous policy stays in force",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            ),
+            json!({ "errors": errors }),
+        ),
+        Event::PausedChanged { paused: true } => {
+            event_entry("pause", "all agents paused".into(), Value::Null)
+        }
+        Event::PausedChanged { paused: false } => {
+            event_entry("resume", "agents resumed".into(), Value::Null)
+        }
+        Event::ToolChanged { key } => event_entry(
+            "pin_changed",
+            format!("{key} changed its definition; blocked until accepted"),
+            json!({ "key": key }),
+        ),
+        Event::LiveConnection { connected, detail } => event_entry(
+            if *connected {
+                "live_connected"
+            } else {
+                "live_disconnected"
+            },
+            detail.clone(),
+            Value::Null,
+        ),
+        Event::UpstreamHealth { upstream, health } => event_entry(
+            "upstream_health",
+            format!("{upstream}: {health}"),
+            json!({ "upstream": upstream, "health": health }),
+        ),
+        _ => return None,
+    };
+    Some(entry)
+}
+
+fn event_entry(kind: &str, summary: String, detail: Value) -> EventEntry {
+    EventEntry {
+        time_ms: chrono::Utc::now().timestamp_millis(),
+        kind: kind.to_string(),
+        summary,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_policies_keep_their_errors_and_approvals_are_left_to_calls() {
+        let entry = entry_for(&Event::PolicyReloaded {
+            ok: false,
+            errors: vec!["default: expected allow or deny".into()],
+        })
+        .expect("recorded");
+        assert_eq!(entry.kind, "policy_rejected");
+        assert_eq!(entry.detail["errors"][0], "default: expected allow or deny");
+        assert!(entry.summary.contains("1 error;"), "{}", entry.summary);
+        assert!(entry_for(&Event::ApprovalExpired { id: "a".into() }).is_none());
+    }
+}
