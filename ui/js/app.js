@@ -30,6 +30,7 @@ let current = null; // { name, cleanup }
 let leaveGuard = null; // () => string | null: a reason to confirm before leaving
 let currentHash = "";
 let signedOut = false;
+let asking = false; // the "leave without saving?" question is open
 
 function screenFromHash() {
   const name = location.hash.replace(/^#\/?/, "").split(/[/?]/)[0];
@@ -68,11 +69,14 @@ async function onHashChange() {
   if (signedOut) return;
   const name = screenFromHash();
   if (current && name === current.name) { currentHash = location.hash; return; }
+  if (asking) { history.replaceState(null, "", currentHash || "#/status"); return; }
   const reason = leaveGuard?.();
   if (reason) {
     const target = location.hash;
     history.replaceState(null, "", currentHash || "#/status");
+    asking = true;
     const leave = await confirmDialog({ title: "Leave without saving?", message: reason, confirm: "Leave", danger: true });
+    asking = false;
     if (!leave) return;
     leaveGuard = null;
     history.replaceState(null, "", target);

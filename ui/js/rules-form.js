@@ -25,7 +25,7 @@ export function renderForm(root, draft, { tools, toolsError, grants, ui, onChang
       input.addEventListener("change", () => { draft.default = v; onChange(); });
       return h("label", {}, input, label);
     }));
-  const description = h("textarea", { rows: "2", placeholder: "What this policy is for, for people reading it" });
+  const description = h("textarea", { rows: "3", placeholder: "What this policy is for, for people reading it" });
   description.value = draft.description ?? "";
   description.addEventListener("input", () => {
     if (description.value) draft.description = description.value; else delete draft.description;
@@ -59,8 +59,7 @@ export function renderForm(root, draft, { tools, toolsError, grants, ui, onChang
     });
     const details = h("details", { class: "rule-card", "data-path": path, "data-category": cat, open: ui.open.has(path) && has },
       h("summary", {},
-        categoryBadge(cat),
-        h("span", { class: "name" }, cat),
+        h("span", { class: "name" }, categoryBadge(cat)),
         h("span", { class: "summary" }, has ? ruleSummary(rule) : `no rule: the default (${draft.default ?? "deny"}) applies`)));
     details.addEventListener("toggle", () => {
       if (details.open) ui.open.add(path); else ui.open.delete(path);

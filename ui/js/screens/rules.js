@@ -59,7 +59,12 @@ export function mount(root, ctx) {
   /** The text Save would send. */
   const currentText = () => (tab === "raw" ? rawText : policyText(draft));
   /** True when there is something to save. */
-  const dirty = () => loaded !== null && normalise(currentText()) !== normalise(baseText);
+  const dirty = () => {
+    if (loaded === null) return false;
+    if (tab === "raw" || !loaded.policy) return normalise(rawText) !== normalise(baseText);
+    // The form writes its own formatting: compare the documents, not the file's spacing.
+    return policyText(draft) !== policyText(loaded.policy);
+  };
 
   ctx.setLeaveGuard(() => (dirty() ? "Your changes to the rules are not saved yet." : null));
 

@@ -9,7 +9,7 @@ export function renderSignedOut(root) {
     h("div", { class: "row" }, h("img", { src: "img/icon.svg", alt: "", width: "32", height: "32" }),
       h("h1", { id: "gate-title" }, "Open livegate from its link")),
     h("p", {}, "This page needs a sign-in link from livegate, and the one you used is missing, used up or expired."),
-    h("p", { class: "muted" }, "Run ", h("code", {}, "livegate ui"),
+    h("p", { class: "muted" }, "Run ", h("code", {}, "livegate ui --open"),
       " in a terminal (or choose “Open livegate” in the tray menu) and open the link it gives you. Each link works once, within 10 minutes."),
     h("div", { class: "row" }, h("button", { type: "button", on: { click: () => location.reload() } }, "I have signed in, reload"))));
 }

@@ -75,7 +75,7 @@ export function mount(root) {
         h("span", { class: "led", "aria-hidden": "true" }),
         h("div", {},
           h("div", { class: "title" }, live.connected ? (live.simulator ? "Connected to the simulator" : "Connected") : "Not connected"),
-          live.detail ? h("div", { class: "muted small" }, live.detail) : null)),
+          live.detail && !live.simulator ? h("div", { class: "muted small" }, live.detail) : null)),
       live.simulator ? h("p", { class: "muted small callout info" },
         "Agents are working on a simulated Live with a demo set, not your real set. Start Live with AbletonOSC and restart livegate to use it.") : null,
       !live.connected ? h("div", { class: "callout" },
