@@ -83,6 +83,11 @@ pub enum Event {
         /// The SHA-256 of the canonical JSON of this call's arguments.
         args_hash: String,
     },
+    /// A grant was added or revoked (through the admin API, or the CLI while livegate runs).
+    GrantsChanged {
+        /// The names of the grants now.
+        grants: Vec<String>,
+    },
 }
 
 /// A cloneable handle to the bus; every clone publishes to the same subscribers.

@@ -1,7 +1,8 @@
 //! Grants: named agent credentials. A grant's token is shown once when it is created;
 //! livegate keeps only its SHA-256 in `settings.json`. The gateway authenticates each
 //! request's `Authorization: Bearer` token through a [`GrantStore`], which notices grants
-//! added or revoked by the CLI while the gateway runs.
+//! added or revoked by the CLI or the admin API while the gateway runs (and, given the event
+//! bus, announces each change as [`Event::GrantsChanged`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use parking_lot::RwLock;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::events::{Event, EventBus};
 use crate::settings::{GrantRecord, Settings, SettingsError};
 
 /// How long a look at the settings file stays fresh: grants added or revoked by the CLI
@@ -99,6 +101,8 @@ struct Known {
     checked: Option<Instant>,
     modified: Option<SystemTime>,
     by_hash: HashMap<String, String>,
+    /// The grant names last read, sorted; `None` before the first read.
+    names: Option<Vec<String>>,
     /// Grants that live only in memory (`livegate connect --embedded`).
     ephemeral: HashMap<String, String>,
 }
@@ -108,6 +112,7 @@ struct Known {
 pub struct GrantStore {
     settings_file: PathBuf,
     known: RwLock<Known>,
+    events: Option<EventBus>,
 }
 
 impl GrantStore {
@@ -116,9 +121,18 @@ impl GrantStore {
         let store = Self {
             settings_file: settings_file.to_path_buf(),
             known: RwLock::new(Known::default()),
+            events: None,
         };
         store.refresh(true);
         store
+    }
+
+    /// Publishes [`Event::GrantsChanged`] on `bus` whenever the grants read differ from the
+    /// ones read before.
+    #[must_use]
+    pub fn with_events(mut self, bus: EventBus) -> Self {
+        self.events = Some(bus);
+        self
     }
 
     /// The grant name a token belongs to, if any. A token not known yet makes the store
@@ -151,6 +165,13 @@ impl GrantStore {
         token
     }
 
+    /// Re-reads the grants from the settings file now, whatever its modification time says
+    /// (after livegate itself added or revoked one, so a revoked token stops working at once).
+    pub fn reload(&self) {
+        self.known.write().modified = None;
+        self.refresh(true);
+    }
+
     /// Re-reads the grants if the settings file changed since the last read. A broken file
     /// keeps the grants last read (and says so in the log).
     fn refresh(&self, now: bool) {
@@ -172,14 +193,27 @@ impl GrantStore {
         }
         match Settings::load(&self.settings_file) {
             Ok(settings) => {
+                let mut names: Vec<String> =
+                    settings.grants.iter().map(|g| g.name.clone()).collect();
+                names.sort();
                 let by_hash = settings
                     .grants
                     .into_iter()
                     .map(|g| (g.token_sha256, g.name))
                     .collect();
-                let mut known = self.known.write();
-                known.modified = modified;
-                known.by_hash = by_hash;
+                let changed = {
+                    let mut known = self.known.write();
+                    known.modified = modified;
+                    known.by_hash = by_hash;
+                    let before = known.names.replace(names.clone());
+                    before.is_some_and(|before| before != names)
+                };
+                if changed {
+                    tracing::info!(grants = ?names, "grants changed");
+                    if let Some(bus) = &self.events {
+                        bus.publish(Event::GrantsChanged { grants: names });
+                    }
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot read grants; keeping the ones read before")
@@ -224,5 +258,30 @@ mod tests {
             Err(GrantError::NotFound(_))
         ));
         assert!(list(&file).expect("listed").is_empty());
+    }
+
+    #[test]
+    fn a_store_with_events_announces_each_change_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("settings.json");
+        add(&file, "first").expect("added");
+        let bus = EventBus::new();
+        let mut rx = bus.subscribe();
+        let store = GrantStore::open(&file).with_events(bus);
+        store.reload();
+        assert!(rx.try_recv().is_err(), "nothing changed since opening");
+        add(&file, "second").expect("added");
+        store.reload();
+        store.reload();
+        match rx.try_recv() {
+            Ok(Event::GrantsChanged { grants }) => assert_eq!(grants, ["first", "second"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(rx.try_recv().is_err(), "announced once");
+        revoke(&file, "first").expect("revoked");
+        store.reload();
+        assert!(
+            matches!(rx.try_recv(), Ok(Event::GrantsChanged { grants }) if grants == ["second"])
+        );
     }
 }

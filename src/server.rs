@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::ableton::link::LiveLink;
+use crate::admin::{discovery, Admin, AdminConfig, AdminToken, LiveInfo, TokenError};
 use crate::approval::ApprovalQueue;
 use crate::audit::{record_events, AuditConfig, AuditError, AuditLog, Entry, EventEntry};
 use crate::events::EventBus;
@@ -42,6 +43,9 @@ pub enum ServerError {
     /// The policy file could not be watched.
     #[error(transparent)]
     Watch(#[from] WatchError),
+    /// The admin token could not be read or created.
+    #[error(transparent)]
+    AdminToken(#[from] TokenError),
     /// The listen address is taken or not allowed.
     #[error("cannot listen on {addr}: {source}; is another livegate running? Change `listen` in settings.json or pass --listen")]
     Listen {
@@ -98,6 +102,9 @@ pub struct Running {
     pub approvals: ApprovalQueue,
     /// The audit log every call and admin event is recorded in.
     pub audit: AuditLog,
+    /// The admin API (and the UI's sign-in links).
+    pub admin: Admin,
+    server_file: PathBuf,
     shutdown: CancellationToken,
     server: JoinHandle<std::io::Result<()>>,
     _watcher: PolicyWatcher,
@@ -117,9 +124,15 @@ impl Running {
         format!("http://{}/mcp", self.addr)
     }
 
+    /// A fresh one-time URL that signs a browser in to the admin UI (valid ten minutes, once).
+    pub fn login_url(&self) -> String {
+        self.admin.login_url()
+    }
+
     /// Stops serving: open requests get a moment to finish, then open streams (agents'
     /// notification streams never end by themselves) are cut, and the audit log is closed.
     pub async fn stop(mut self) {
+        discovery::withdraw(&self.server_file, &self.admin.base_url());
         self.shutdown.cancel();
         match tokio::time::timeout(STOP_GRACE, &mut self.server).await {
             Ok(Ok(Ok(()))) => {}
@@ -154,6 +167,10 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
         Arc::new(catalog),
         Arc::new(SystemClock),
     ));
+    policy.set_approval_timeout_s(settings.approval_timeout_s);
+    let admin_token = Arc::new(AdminToken::load_or_create(
+        &options.paths.admin_token_file(),
+    )?);
     let bus = EventBus::new();
     // Watch first, then load: an edit made in between is seen, not lost.
     let audit = AuditLog::open(options.paths.audit_db(), AuditConfig::default())?;
@@ -205,25 +222,53 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
     let addr = listener
         .local_addr()
         .map_err(|source| ServerError::Listen { addr, source })?;
-    let grants = Arc::new(GrantStore::open(&settings_file));
+    let grants = Arc::new(GrantStore::open(&settings_file).with_events(bus.clone()));
+    let shutdown = CancellationToken::new();
+    let admin = Admin::new(AdminConfig {
+        token: admin_token,
+        gateway: Arc::clone(&gateway),
+        policy: Arc::clone(&policy),
+        policy_file: options.policy_file.clone(),
+        approvals: approvals.clone(),
+        grants: Arc::clone(&grants),
+        bus: bus.clone(),
+        settings_file: settings_file.clone(),
+        live: live.as_ref().map(|link| LiveInfo {
+            osc: Arc::clone(&link.osc),
+            simulator: link.sim.is_some(),
+            description: link.description.clone(),
+        }),
+        listen: addr,
+        max_body_bytes: settings.max_body_bytes,
+        shutdown: shutdown.clone(),
+    });
     let router = http::router(HttpConfig {
         gateway: Arc::clone(&gateway),
         grants: Arc::clone(&grants),
         allowed_origins: settings.allowed_origins.clone(),
         max_body_bytes: settings.max_body_bytes,
         listen: addr,
-    });
-    let shutdown = CancellationToken::new();
+    })
+    .merge(admin.router());
     let stop = shutdown.clone();
     let server = tokio::spawn(http::serve(listener, router, async move {
         stop.cancelled().await
     }));
     tokio::spawn(follow_settings(
         settings_file,
-        Arc::downgrade(&gateway),
+        Following {
+            gateway: Arc::downgrade(&gateway),
+            grants: Arc::downgrade(&grants),
+            policy: Arc::downgrade(&policy),
+            paused: settings.paused,
+        },
         shutdown.clone(),
     ));
-    tracing::info!(%addr, "livegate is serving MCP at http://{addr}/mcp");
+    let server_file = options.paths.server_file();
+    if let Err(e) = discovery::announce(&server_file, &admin.base_url()) {
+        tracing::warn!(error = %e, "the CLI will not find this livegate by its server file");
+    }
+    tracing::info!(%addr, "livegate is serving MCP at http://{addr}/mcp and its admin UI at http://{addr}/");
     Ok(Running {
         addr,
         gateway,
@@ -234,6 +279,8 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
         live,
         approvals,
         audit,
+        admin,
+        server_file,
         shutdown,
         server,
         _watcher: watcher,
@@ -322,12 +369,19 @@ pub async fn build_upstreams(
     Ok((upstreams, live))
 }
 
-/// Applies edits to the settings file that matter while running (pause/resume).
-async fn follow_settings(
-    file: PathBuf,
+/// What the settings follower updates.
+struct Following {
     gateway: std::sync::Weak<Gateway>,
-    stop: CancellationToken,
-) {
+    grants: std::sync::Weak<GrantStore>,
+    policy: std::sync::Weak<PolicyHandle>,
+    /// The `paused` the file said last: only a change in the file is applied, so a stale read
+    /// never undoes a pause made through the admin API meanwhile.
+    paused: bool,
+}
+
+/// Applies edits to the settings file that matter while running (pause/resume, grants, the
+/// approval wait), made by the CLI or by hand.
+async fn follow_settings(file: PathBuf, mut following: Following, stop: CancellationToken) {
     let mut seen: Option<SystemTime> = modified(&file);
     let mut tick = tokio::time::interval(SETTINGS_POLL);
     loop {
@@ -340,19 +394,28 @@ async fn follow_settings(
             continue;
         }
         seen = now;
-        let Some(gateway) = gateway.upgrade() else {
+        let (Some(gateway), Some(grants), Some(policy)) = (
+            following.gateway.upgrade(),
+            following.grants.upgrade(),
+            following.policy.upgrade(),
+        ) else {
             return;
         };
         match Settings::load(&file) {
             Ok(settings) => {
-                if settings.paused != gateway.is_paused() {
-                    tracing::info!(
-                        paused = settings.paused,
-                        "agents {}",
-                        if settings.paused { "paused" } else { "resumed" }
-                    );
+                if settings.paused != following.paused {
+                    following.paused = settings.paused;
+                    if settings.paused != gateway.is_paused() {
+                        tracing::info!(
+                            paused = settings.paused,
+                            "agents {}",
+                            if settings.paused { "paused" } else { "resumed" }
+                        );
+                    }
+                    gateway.set_paused(settings.paused);
                 }
-                gateway.set_paused(settings.paused);
+                policy.set_approval_timeout_s(settings.approval_timeout_s);
+                grants.reload();
             }
             Err(e) => tracing::error!(error = %e, "settings edit ignored"),
         }

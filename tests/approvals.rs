@@ -7,8 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{echo, start, tool_text, TestGateway};
-use livegate::approval::{ApprovalQueue, PendingApproval};
+use common::{echo, pending, start, tool_text};
 use livegate::events::Event;
 use serde_json::json;
 
@@ -17,55 +16,12 @@ const POLICY: &str = r#"{"version":"1","default":"deny","tools":{
     "add":{"action":"approve","approval":{"remember":"session"}},
     "fail":{"action":"approve","approval":{"timeout_s":1}}}}"#;
 
-/// Waits until exactly `n` approvals are pending and returns them.
-async fn pending(queue: &ApprovalQueue, n: usize) -> Vec<PendingApproval> {
-    for _ in 0..500 {
-        let list = queue.list();
-        if list.len() == n {
-            return list;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("expected {n} pending approvals, have {:?}", queue.list());
-}
-
-/// Calls `tool` in `session` in the background.
-fn call_in_background(
-    gw: &TestGateway,
-    session: &str,
-    id: u64,
-    params: serde_json::Value,
-) -> tokio::task::JoinHandle<common::Reply> {
-    let http = gw.http.clone();
-    let url = gw.url.clone();
-    let token = gw.token.clone();
-    let session = session.to_string();
-    tokio::spawn(async move {
-        let response = http
-            .post(url)
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-session-id", session)
-            .header("mcp-protocol-version", "2025-11-25")
-            .body(
-                json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
-                    .to_string(),
-            )
-            .send()
-            .await
-            .expect("sent");
-        common::reply(response).await
-    })
-}
-
 #[tokio::test]
 async fn a_call_waits_for_approval_with_progress_then_runs_the_shown_arguments() {
     let gw = start(POLICY, vec![echo("echo")]).await;
     let queue = gw.running.approvals.clone();
     let session = gw.initialize("2025-11-25").await;
-    let call = call_in_background(
-        &gw,
+    let call = gw.call_in_background(
         &session,
         1,
         json!({"name": "echo", "arguments": {"text": "hello"}, "_meta": {"progressToken": "wait-1"}}),
@@ -96,8 +52,7 @@ async fn a_call_waits_for_approval_with_progress_then_runs_the_shown_arguments()
     assert!(waiting[0].contains("\"wait-1\""), "{}", waiting[0]);
     assert!(waiting[0].contains("Waiting for the user to approve echo"));
     // `once`: the next call asks again, whatever its arguments.
-    let again = call_in_background(
-        &gw,
+    let again = gw.call_in_background(
         &session,
         2,
         json!({"name": "echo", "arguments": {"text": "changed"}}),
@@ -119,8 +74,7 @@ async fn cancelling_the_request_withdraws_its_approval() {
     let queue = gw.running.approvals.clone();
     let mut events = gw.running.bus.subscribe();
     let session = gw.initialize("2025-11-25").await;
-    let call = call_in_background(
-        &gw,
+    let call = gw.call_in_background(
         &session,
         9,
         json!({"name": "echo", "arguments": {"text": "never"}}),
@@ -163,8 +117,7 @@ async fn a_session_long_approval_covers_that_session_only() {
     let gw = start(POLICY, vec![echo("echo")]).await;
     let queue = gw.running.approvals.clone();
     let first = gw.initialize("2025-11-25").await;
-    let call = call_in_background(
-        &gw,
+    let call = gw.call_in_background(
         &first,
         1,
         json!({"name": "add", "arguments": {"a": 1, "b": 2}}),
@@ -179,8 +132,7 @@ async fn a_session_long_approval_covers_that_session_only() {
     assert_eq!(tool_text(&again), "42");
     // Another session of the same grant asks again.
     let second = gw.initialize("2025-11-25").await;
-    let other = call_in_background(
-        &gw,
+    let other = gw.call_in_background(
         &second,
         3,
         json!({"name": "add", "arguments": {"a": 2, "b": 2}}),

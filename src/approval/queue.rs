@@ -6,7 +6,9 @@
 //! [`ApprovalQueue::approve`] or [`ApprovalQueue::deny`], the deadline passes, or the agent
 //! stops waiting (the `ask` future is dropped). Every pending approval ends with exactly one of
 //! [`Event::ApprovalResolved`], [`Event::ApprovalExpired`] or [`Event::ApprovalWithdrawn`].
-//! Approvals may be remembered per the rule's `remember` mode (tool + grant, + session).
+//! Approvals may be remembered per the rule's `remember` mode (tool + grant, + session) or the
+//! mode the human picks when approving; a denial "for this session" refuses the tool for that
+//! grant and session without asking until the session ends.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -19,7 +21,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use super::canonical::args_hash;
-use super::remember::Remembered;
+use super::remember::{Remembered, SessionRefusals};
 use super::{ApprovalAnswer, ApprovalRequest, Approver};
 use crate::events::{Event, EventBus};
 use crate::policy::Remember;
@@ -35,6 +37,9 @@ pub const VIA_TIMEOUT: &str = "timeout";
 
 /// What the agent is told when the human says no without a reason.
 pub const DENIED_BY_USER: &str = "Denied by the user";
+
+/// What the agent is told when the human said no for the rest of its session.
+pub const DENIED_FOR_SESSION: &str = "Denied by the user for this session";
 
 /// The current time, in epoch milliseconds; injectable so tests can move time.
 pub trait Clock: Send + Sync {
@@ -117,6 +122,7 @@ struct State {
     resolved: HashMap<String, String>,
     resolved_order: VecDeque<String>,
     remembered: Remembered,
+    refused: SessionRefusals,
 }
 
 impl State {
@@ -229,6 +235,17 @@ impl ApprovalQueue {
     /// Approves a pending call: its `ask` returns `Approved { via }` and the call runs (with the
     /// arguments whose hash was shown). The rule's `remember` mode is recorded.
     pub fn approve(&self, id: &str, via: impl Into<String>) -> Result<(), ApprovalError> {
+        self.approve_with(id, None, via)
+    }
+
+    /// Approves a pending call, remembering the yes per `remember` when given ("approve for
+    /// this session", "for 10 minutes", "once") instead of the rule's mode.
+    pub fn approve_with(
+        &self,
+        id: &str,
+        remember: Option<Remember>,
+        via: impl Into<String>,
+    ) -> Result<(), ApprovalError> {
         let via = via.into();
         let now = self.inner.clock.now_ms();
         let mut state = self.inner.state.lock();
@@ -236,11 +253,12 @@ impl ApprovalQueue {
             return Err(state.unknown(id));
         };
         let a = &pending.approval;
+        let remember = remember.unwrap_or(a.remember);
         state
             .remembered
-            .record(a.remember, &a.tool, &a.grant, a.session.as_deref(), now);
+            .record(remember, &a.tool, &a.grant, a.session.as_deref(), now);
         state.record_resolved(id, format!("approved via {via}"));
-        tracing::info!(id, tool = %a.tool, grant = %a.grant, args_hash = %a.args_hash, via = %via, "approval approved");
+        tracing::info!(id, tool = %a.tool, grant = %a.grant, args_hash = %a.args_hash, via = %via, %remember, "approval approved");
         // Sent under the lock, so a deadline racing with this sees the answer already there.
         let _ = pending.answer.send(ApprovalAnswer::Approved {
             id: id.to_string(),
@@ -264,6 +282,20 @@ impl ApprovalQueue {
         reason: Option<String>,
         via: impl Into<String>,
     ) -> Result<(), ApprovalError> {
+        self.deny_with(id, reason, false, via)
+    }
+
+    /// Denies a pending call; with `for_session`, later calls of the same tool by the same
+    /// grant in the same MCP session are refused without asking until the session ends (the
+    /// agent reads "Denied by the user for this session"). A call without an MCP session has
+    /// nothing to bind that to, so it is then a plain denial.
+    pub fn deny_with(
+        &self,
+        id: &str,
+        reason: Option<String>,
+        for_session: bool,
+        via: impl Into<String>,
+    ) -> Result<(), ApprovalError> {
         let via = via.into();
         let now = self.inner.clock.now_ms();
         let reason = reason
@@ -275,11 +307,22 @@ impl ApprovalQueue {
         };
         state.record_resolved(id, format!("denied via {via}"));
         let a = &pending.approval;
-        tracing::info!(id, tool = %a.tool, grant = %a.grant, via = %via, "approval denied");
-        let text = match &reason {
-            Some(r) => format!("{DENIED_BY_USER}: {r}"),
-            None => DENIED_BY_USER.to_string(),
+        let session = a.session.clone().filter(|_| for_session);
+        let lead = if session.is_some() {
+            DENIED_FOR_SESSION
+        } else {
+            DENIED_BY_USER
         };
+        let text = match &reason {
+            Some(r) => format!("{lead}: {r}"),
+            None => lead.to_string(),
+        };
+        if let Some(session) = &session {
+            state
+                .refused
+                .record(&a.tool, &a.grant, session, text.clone());
+        }
+        tracing::info!(id, tool = %a.tool, grant = %a.grant, via = %via, for_session = session.is_some(), "approval denied");
         let _ = pending.answer.send(ApprovalAnswer::Denied {
             reason: text,
             id: Some(id.to_string()),
@@ -313,14 +356,20 @@ impl ApprovalQueue {
         due.len()
     }
 
-    /// Forgets the approvals remembered for an MCP session (call when the session ends).
+    /// Forgets the approvals remembered and the denials for an MCP session (call when the
+    /// session ends).
     pub fn forget_session(&self, session: &str) {
-        self.inner.state.lock().remembered.forget_session(session);
+        let mut state = self.inner.state.lock();
+        state.remembered.forget_session(session);
+        state.refused.forget_session(session);
     }
 
-    /// Forgets every remembered approval (so every `approve` rule asks again).
+    /// Forgets every remembered approval and session denial (so every `approve` rule asks
+    /// again).
     pub fn forget_remembered(&self) {
-        self.inner.state.lock().remembered.clear();
+        let mut state = self.inner.state.lock();
+        state.remembered.clear();
+        state.refused.clear();
     }
 
     /// Expires one pending approval, under the lock; false when it is no longer pending.
@@ -371,6 +420,18 @@ impl Approver for ApprovalQueue {
         {
             let mut state = self.inner.state.lock();
             let session = request.session.as_deref();
+            if let Some(text) = state
+                .refused
+                .refusal(&request.tool, &request.grant, session)
+            {
+                tracing::info!(id, tool = %request.tool, grant = %request.grant, session, "refused: denied for this session");
+                return ApprovalAnswer::Denied {
+                    reason: text.to_string(),
+                    id: Some(id),
+                    via: VIA_REMEMBERED.to_string(),
+                    at_ms: now,
+                };
+            }
             if state
                 .remembered
                 .covers(&request.tool, &request.grant, session, now)

@@ -1,9 +1,11 @@
 //! Remembered approvals: a yes that lets later calls of the same tool by the same grant pass
 //! without asking, for the rest of an MCP session or for some minutes.
 //!
-//! Only approvals are remembered, never denials. A remembered approval is keyed by tool and
-//! grant (and session, for `session`), not by arguments, as the policy format says; the
-//! arguments hash binds only the decision the human was actually asked for.
+//! A remembered approval is keyed by tool and grant (and session, for `session`), not by
+//! arguments, as the policy format says; the arguments hash binds only the decision the human
+//! was actually asked for. A denial is remembered only when the human asks for it ("deny for
+//! this session"): [`SessionRefusals`] then refuses that tool for that grant and session
+//! without asking until the session ends.
 
 use crate::policy::Remember;
 
@@ -107,6 +109,55 @@ impl Remembered {
     }
 
     /// Forgets every remembered approval.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+/// One "deny for this session".
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refusal {
+    tool: String,
+    grant: String,
+    session: String,
+    /// What the agent is told.
+    text: String,
+}
+
+/// Tools the human refused for the rest of an MCP session.
+#[derive(Debug, Default)]
+pub(crate) struct SessionRefusals {
+    entries: Vec<Refusal>,
+}
+
+impl SessionRefusals {
+    /// Refuses `tool` for `grant` in `session` from now on, telling the agent `text`.
+    pub(crate) fn record(&mut self, tool: &str, grant: &str, session: &str, text: String) {
+        self.entries
+            .retain(|r| !(r.tool == tool && r.grant == grant && r.session == session));
+        self.entries.push(Refusal {
+            tool: tool.to_string(),
+            grant: grant.to_string(),
+            session: session.to_string(),
+            text,
+        });
+    }
+
+    /// The text to refuse `tool` by `grant` in `session` with, if it was refused there.
+    pub(crate) fn refusal(&self, tool: &str, grant: &str, session: Option<&str>) -> Option<&str> {
+        let session = session?;
+        self.entries
+            .iter()
+            .find(|r| r.tool == tool && r.grant == grant && r.session == session)
+            .map(|r| r.text.as_str())
+    }
+
+    /// Forgets the refusals of one MCP session (it ended).
+    pub(crate) fn forget_session(&mut self, session: &str) {
+        self.entries.retain(|r| r.session != session);
+    }
+
+    /// Forgets every refusal.
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
     }

@@ -14,7 +14,7 @@ use super::catalog::{Category, CategorySource, ToolHints};
 use super::compile::{Amount, CompiledLimit, CompiledPolicy, CompiledRule, MatchedBy};
 use super::condition::{CompiledCondition, Target};
 use super::counters::{Blocked, CounterKey, Counters, Holder, Need, Reservation};
-use super::model::{Action, ApprovalSpec, Remember};
+use super::model::{Action, ApprovalSpec, Remember, DEFAULT_APPROVAL_TIMEOUT_S};
 
 /// One tool call to decide.
 #[derive(Debug, Clone, Copy)]
@@ -151,6 +151,18 @@ struct Evaluation<'p> {
 impl CompiledPolicy {
     /// Decides a call, reserving its limits when it may proceed (or wait for approval).
     pub fn decide(&self, call: &Call<'_>, counters: &Arc<Counters>, now_ms: i64) -> Decision {
+        self.decide_with(call, counters, now_ms, DEFAULT_APPROVAL_TIMEOUT_S)
+    }
+
+    /// [`decide`](Self::decide), with `approval_timeout_s` as the wait of `approve` rules that
+    /// do not give their own `timeout_s` (the user's setting).
+    pub fn decide_with(
+        &self,
+        call: &Call<'_>,
+        counters: &Arc<Counters>,
+        now_ms: i64,
+        approval_timeout_s: u64,
+    ) -> Decision {
         let eval = self.evaluate(call, counters, now_ms);
         let mut rule = eval
             .hidden_rule
@@ -162,7 +174,7 @@ impl CompiledPolicy {
                 limits,
                 then,
             } => match counters.try_reserve(&needs, now_ms) {
-                Ok(reservation) => (then.outcome(), reservation),
+                Ok(reservation) => (then.outcome(approval_timeout_s), reservation),
                 Err(blocked) => {
                     let (limit_rule, outcome) = rate_limited(&limits, &blocked);
                     rule = limit_rule;
@@ -182,6 +194,18 @@ impl CompiledPolicy {
 
     /// What [`decide`](Self::decide) would say now, and why, without reserving anything.
     pub fn explain(&self, call: &Call<'_>, counters: &Counters, now_ms: i64) -> Explanation {
+        self.explain_with(call, counters, now_ms, DEFAULT_APPROVAL_TIMEOUT_S)
+    }
+
+    /// [`explain`](Self::explain) with the user's default approval wait, as
+    /// [`decide_with`](Self::decide_with).
+    pub fn explain_with(
+        &self,
+        call: &Call<'_>,
+        counters: &Counters,
+        now_ms: i64,
+        approval_timeout_s: u64,
+    ) -> Explanation {
         let eval = self.evaluate(call, counters, now_ms);
         let conditions = if eval.hidden_rule.is_some() {
             Vec::new()
@@ -217,7 +241,7 @@ impl CompiledPolicy {
                     });
                 }
                 match counters.check(&needs, now_ms) {
-                    Ok(()) => then.outcome(),
+                    Ok(()) => then.outcome(approval_timeout_s),
                     Err(blocked) => {
                         let (limit_rule, outcome) = rate_limited(&compiled, &blocked);
                         rule = limit_rule;
@@ -330,11 +354,12 @@ impl CompiledPolicy {
 }
 
 impl Then {
-    fn outcome(self) -> Outcome {
+    /// The outcome; `approval_timeout_s` is the wait when the rule gives none.
+    fn outcome(self, approval_timeout_s: u64) -> Outcome {
         match self {
             Then::Allow => Outcome::Allow,
             Then::Approve(spec, reason) => Outcome::NeedsApproval {
-                timeout_s: spec.timeout_s(),
+                timeout_s: spec.timeout_s.unwrap_or(approval_timeout_s),
                 remember: spec.remember(),
                 reason,
             },

@@ -111,7 +111,12 @@ fn reload_loop(
         if text.is_some() && text == last_text {
             continue;
         }
+        // Already in force: someone (the admin API) wrote and loaded this very text.
+        let in_force = text.as_deref().is_some_and(|t| handle.is_loaded(t));
         last_text = text;
+        if in_force {
+            continue;
+        }
         match handle.reload_file(file) {
             Ok(Reloaded::Policy) => {
                 tracing::info!(file = %file.display(), "policy reloaded");

@@ -33,6 +33,79 @@ pub struct Settings {
     pub paused: bool,
     /// How Ableton Live is reached (the `ableton` built-in upstream).
     pub live: LiveSettings,
+    /// Seconds an approval waits for the human when the policy rule does not say.
+    pub approval_timeout_s: u64,
+    /// Which categories of calls waiting for approval raise a desktop notification.
+    pub notifications: Notifications,
+    /// How long the audit log keeps records.
+    pub retention: Retention,
+    /// Whether the desktop app starts when the user logs in.
+    pub start_at_login: bool,
+}
+
+/// Seconds an approval waits when neither the rule nor the settings say (as the policy engine).
+pub const DEFAULT_APPROVAL_TIMEOUT_S: u64 = crate::policy::model::DEFAULT_APPROVAL_TIMEOUT_S;
+
+/// Desktop notifications per risk category: true raises one when a call of that category
+/// waits for approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Notifications {
+    /// Read tools (off by default: they rarely need asking).
+    pub read: bool,
+    /// Write tools.
+    pub write: bool,
+    /// Execute tools.
+    pub execute: bool,
+    /// Destructive tools.
+    pub destructive: bool,
+    /// Financial tools.
+    pub financial: bool,
+}
+
+impl Default for Notifications {
+    fn default() -> Self {
+        Self {
+            read: false,
+            write: true,
+            execute: true,
+            destructive: true,
+            financial: true,
+        }
+    }
+}
+
+impl Notifications {
+    /// Whether a waiting call of `category` raises a notification.
+    pub fn for_category(&self, category: crate::policy::Category) -> bool {
+        use crate::policy::Category;
+        match category {
+            Category::Read => self.read,
+            Category::Write => self.write,
+            Category::Execute => self.execute,
+            Category::Destructive => self.destructive,
+            Category::Financial => self.financial,
+        }
+    }
+}
+
+/// How long audit records are kept: whichever limit is reached first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// Records older than this many days are removed.
+    pub days: u32,
+    /// The audit database is kept below this many megabytes (oldest records go first).
+    pub max_mb: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            days: 90,
+            max_mb: 500,
+        }
+    }
 }
 
 /// Whether to use the real Live or the simulated one.
@@ -91,6 +164,10 @@ impl Default for Settings {
             grants: Vec::new(),
             paused: false,
             live: LiveSettings::default(),
+            approval_timeout_s: DEFAULT_APPROVAL_TIMEOUT_S,
+            notifications: Notifications::default(),
+            retention: Retention::default(),
+            start_at_login: false,
         }
     }
 }
@@ -229,6 +306,41 @@ mod tests {
         assert_eq!(Settings::load(&path).expect("loads"), settings);
         let text = std::fs::read_to_string(&path).expect("written");
         assert!(text.contains("\"type\": \"stdio\""), "{text}");
+    }
+
+    #[test]
+    fn files_written_before_the_admin_settings_still_load_with_defaults() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, r#"{"listen": "127.0.0.1:7421", "paused": true}"#).expect("write");
+        let settings = Settings::load(&path).expect("loads");
+        assert_eq!(settings.approval_timeout_s, 120);
+        assert_eq!(
+            settings.retention,
+            Retention {
+                days: 90,
+                max_mb: 500
+            }
+        );
+        assert!(!settings.notifications.read && settings.notifications.destructive);
+        assert!(!settings.start_at_login);
+        std::fs::write(
+            &path,
+            r#"{"notifications": {"read": true}, "retention": {"days": 7}}"#,
+        )
+        .expect("write");
+        let settings = Settings::load(&path).expect("partial objects load");
+        assert!(settings.notifications.read && settings.notifications.write);
+        assert_eq!(
+            settings.retention,
+            Retention {
+                days: 7,
+                max_mb: 500
+            }
+        );
+        assert!(settings
+            .notifications
+            .for_category(crate::policy::Category::Financial));
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod file;
 mod paths;
 
 pub use file::{
-    GrantRecord, LiveSettings, Settings, SimulatorMode, UpstreamConfig, DEFAULT_LISTEN,
-    DEFAULT_MAX_BODY_BYTES,
+    GrantRecord, LiveSettings, Notifications, Retention, Settings, SimulatorMode, UpstreamConfig,
+    DEFAULT_APPROVAL_TIMEOUT_S, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
 };
-pub use paths::{write_json_atomically, Paths, SettingsError, HOME_ENV};
+pub use paths::{write_json_atomically, write_text_atomically, Paths, SettingsError, HOME_ENV};

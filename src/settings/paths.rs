@@ -43,6 +43,16 @@ pub fn write_json_atomically(
     path: &Path,
     value: &impl serde::Serialize,
 ) -> Result<(), SettingsError> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| SettingsError::Invalid {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    text.push('\n');
+    write_text_atomically(path, &text)
+}
+
+/// Writes `text` to `path` atomically, the same way as [`write_json_atomically`].
+pub fn write_text_atomically(path: &Path, text: &str) -> Result<(), SettingsError> {
     let io = |action: &'static str| {
         move |source| SettingsError::Io {
             action,
@@ -53,14 +63,20 @@ pub fn write_json_atomically(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io("creating folder for"))?;
     }
-    let mut text = serde_json::to_string_pretty(value).map_err(|e| SettingsError::Invalid {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    text.push('\n');
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(io("writing"))?;
-    std::fs::rename(&tmp, path).map_err(io("replacing"))
+    // One temporary name per process and write, so livegate and the CLI writing at once
+    // never write into each other's temporary file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut tmp = path.as_os_str().to_os_string();
+    tmp.push(format!(".{}-{n}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let written = std::fs::write(&tmp, text)
+        .map_err(io("writing"))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(io("replacing")));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// The folders livegate reads and writes.
@@ -124,6 +140,17 @@ impl Paths {
     /// The tool pins (hashes of every tool definition seen).
     pub fn pins_file(&self) -> PathBuf {
         self.data_dir.join("pins.json")
+    }
+
+    /// The admin API's token (created at first start; the CLI and the desktop app read it).
+    pub fn admin_token_file(&self) -> PathBuf {
+        self.config_dir.join("admin-token")
+    }
+
+    /// Where a running livegate says which address it serves (removed when it stops), so the
+    /// CLI finds it even when it listens elsewhere than `listen` in the settings.
+    pub fn server_file(&self) -> PathBuf {
+        self.data_dir.join("server.json")
     }
 }
 

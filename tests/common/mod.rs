@@ -170,6 +170,29 @@ impl TestGateway {
         .await
     }
 
+    /// `tools/call` with `params` in a handshake session, in the background (for calls that
+    /// wait, e.g. for an approval).
+    pub fn call_in_background(
+        &self,
+        session: &str,
+        id: u64,
+        params: Value,
+    ) -> tokio::task::JoinHandle<Reply> {
+        let request = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-11-25")
+            .body(
+                json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
+                    .to_string(),
+            );
+        tokio::spawn(async move { reply(request.send().await.expect("sent")).await })
+    }
+
     /// A request in the stateless revision, with correct `_meta` and headers.
     pub async fn stateless(&self, id: u64, method: &str, mut params: Value) -> Reply {
         params["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2026-07-28");
@@ -192,6 +215,21 @@ impl TestGateway {
         )
         .await
     }
+}
+
+/// Waits until exactly `n` approvals are pending in `queue` and returns them.
+pub async fn pending(
+    queue: &livegate::approval::ApprovalQueue,
+    n: usize,
+) -> Vec<livegate::approval::PendingApproval> {
+    for _ in 0..500 {
+        let list = queue.list();
+        if list.len() == n {
+            return list;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("expected {n} pending approvals, have {:?}", queue.list());
 }
 
 pub async fn reply(response: reqwest::Response) -> Reply {

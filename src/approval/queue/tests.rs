@@ -496,3 +496,112 @@ fn args_hash_binds_the_shown_arguments() {
         args_hash(&json!({"x": 1, "y": {"a": 1, "b": 3}}))
     );
 }
+
+#[tokio::test]
+async fn approving_with_a_remember_mode_overrides_the_rules() {
+    let (q, _rx, clock) = queue();
+    // The rule says once; the human says "for this session".
+    let req = request("create_clip", "claude", Some("s1"), Remember::Once);
+    let answer = ask_and(&q, req.clone(), |q, id| {
+        q.approve_with(id, Some(Remember::Session), "ui")
+            .expect("approve")
+    })
+    .await;
+    assert_eq!(answer, approved("ui"));
+    assert!(passes_without_asking(&q, req.clone()).await);
+    let mut elsewhere = req.clone();
+    elsewhere.session = Some("s2".into());
+    assert!(!passes_without_asking(&q, elsewhere).await);
+    wait_pending(&q, 0).await;
+
+    // The rule says session; the human says "for 10 minutes": other sessions pass too, until
+    // the ten minutes are over.
+    let other = request("delete_clip", "claude", Some("s1"), Remember::Session);
+    ask_and(&q, other.clone(), |q, id| {
+        q.approve_with(id, Some(Remember::Minutes(10)), "ui")
+            .expect("approve")
+    })
+    .await;
+    let mut in_s3 = other.clone();
+    in_s3.session = Some("s3".into());
+    assert!(passes_without_asking(&q, in_s3.clone()).await);
+    clock.advance_s(601);
+    assert!(!passes_without_asking(&q, in_s3).await);
+    wait_pending(&q, 0).await;
+
+    // The rule says session; the human says once.
+    let third = request("rename", "claude", Some("s1"), Remember::Session);
+    ask_and(&q, third.clone(), |q, id| {
+        q.approve_with(id, Some(Remember::Once), "cli")
+            .expect("approve")
+    })
+    .await;
+    assert!(!passes_without_asking(&q, third).await);
+}
+
+#[tokio::test]
+async fn deny_for_session_refuses_without_asking_until_the_session_ends() {
+    let (q, mut rx, _) = queue();
+    let req = request("create_clip", "claude", Some("s1"), Remember::Once);
+    let answer = ask_and(&q, req.clone(), |q, id| {
+        q.deny_with(id, Some("not now".into()), true, "ui")
+            .expect("deny")
+    })
+    .await;
+    assert_eq!(
+        answer,
+        denied("Denied by the user for this session: not now")
+    );
+    drain(&mut rx);
+    // Same tool, grant and session: refused at once, nothing pending, no event.
+    let again = tokio::time::timeout(Duration::from_millis(500), q.ask(req.clone()))
+        .await
+        .expect("answered without waiting");
+    assert_eq!(
+        again,
+        denied("Denied by the user for this session: not now")
+    );
+    assert!(q.list().is_empty());
+    assert!(drain(&mut rx).is_empty());
+    // Another session, grant or tool still asks.
+    for (tool, grant, session) in [
+        ("create_clip", "claude", "s2"),
+        ("create_clip", "cursor", "s1"),
+        ("delete_clip", "claude", "s1"),
+    ] {
+        let other = request(tool, grant, Some(session), Remember::Once);
+        let answer = ask_and(&q, other, |q, id| q.approve(id, "ui").expect("approve")).await;
+        assert_eq!(answer, approved("ui"), "{tool} {grant} {session}");
+    }
+    // The session ends: the tool asks again there.
+    q.forget_session("s1");
+    let answer = ask_and(&q, req, |q, id| q.deny(id, None, "ui").expect("deny")).await;
+    assert_eq!(answer, denied("Denied by the user"));
+}
+
+#[tokio::test]
+async fn deny_for_session_without_a_session_is_a_plain_denial() {
+    let (q, _rx, _) = queue();
+    let req = request("create_clip", "claude", None, Remember::Once);
+    let answer = ask_and(&q, req.clone(), |q, id| {
+        q.deny_with(id, None, true, "ui").expect("deny")
+    })
+    .await;
+    assert_eq!(answer, denied("Denied by the user"));
+    // Not remembered: the next call asks again.
+    let answer = ask_and(&q, req, |q, id| q.approve(id, "ui").expect("approve")).await;
+    assert_eq!(answer, approved("ui"));
+}
+
+#[tokio::test]
+async fn forget_remembered_also_forgets_session_denials() {
+    let (q, _rx, _) = queue();
+    let req = request("create_clip", "claude", Some("s1"), Remember::Once);
+    ask_and(&q, req.clone(), |q, id| {
+        q.deny_with(id, None, true, "ui").expect("deny")
+    })
+    .await;
+    q.forget_remembered();
+    let answer = ask_and(&q, req, |q, id| q.approve(id, "ui").expect("approve")).await;
+    assert_eq!(answer, approved("ui"));
+}

@@ -1,5 +1,7 @@
 //! The `livegate` command line: one subcommand per job, each in its own module.
 
+mod admin_client;
+mod approvals;
 mod check;
 mod connect;
 mod explain;
@@ -11,6 +13,7 @@ mod scan;
 mod schema;
 mod serve;
 mod sim;
+mod ui;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -39,6 +42,11 @@ enum Command {
     /// Review tools whose definition changed upstream.
     #[command(subcommand)]
     Pins(pins::Command),
+    /// Answer the calls waiting for approval (talks to the running livegate).
+    #[command(subcommand)]
+    Approvals(approvals::Command),
+    /// Print a one-time link that signs a browser in to the running livegate's UI.
+    Ui(ui::Args),
     /// Pause all agents: only Read tools run until `livegate resume`.
     Pause,
     /// Resume all agents.
@@ -67,6 +75,8 @@ fn main() -> ExitCode {
         Some(Command::Connect(args)) => connect::run(&args),
         Some(Command::Grant(command)) => grant::run(&command),
         Some(Command::Pins(command)) => pins::run(&command),
+        Some(Command::Approvals(command)) => approvals::run(&command),
+        Some(Command::Ui(args)) => ui::run(&args),
         Some(Command::Pause) => pause::run(true),
         Some(Command::Resume) => pause::run(false),
         Some(Command::Check(args)) => check::run(&args),

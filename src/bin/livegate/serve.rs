@@ -80,6 +80,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         println!("MCP endpoint for agents: {}", running.mcp_url());
         println!("agents need a token: `livegate grant add NAME`");
+        println!(
+            "admin UI (this sign-in link works once, for 10 minutes; `livegate ui` makes another): {}",
+            running.login_url()
+        );
         println!("watching {} for changes; press Ctrl-C to stop", policy_file.display());
         let mut events = running.bus.subscribe();
         loop {

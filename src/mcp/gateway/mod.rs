@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc, RwLock};
 
 pub use enforce::refusal;
-pub use tools::{ExposedTool, ToolIndex};
+pub use tools::{ExposedTool, ToolIndex, ToolInfo};
 
 use super::jsonrpc::RpcError;
 use super::pins::PinStore;

@@ -1,14 +1,17 @@
 //! The merged tool list: every upstream's tools under the names agents see. A name offered
 //! by one upstream keeps its bare name (so policies keyed by it apply unchanged); a name
 //! offered by several becomes `<upstream>.<tool>` for each. Pinning decides which are blocked.
+//! [`Gateway::tool_infos`] lists them all, with their risk, for the admin UI.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use super::super::pins::{pin_key, PinStatus, PinStore};
-use crate::policy::ToolHints;
+use super::Gateway;
+use crate::policy::{Category, CategorySource, ToolHints};
 
 /// One tool as agents see it.
 #[derive(Debug, Clone)]
@@ -126,6 +129,87 @@ impl ToolIndex {
     /// True when no upstream offers a tool.
     pub fn is_empty(&self) -> bool {
         self.tools.is_empty()
+    }
+}
+
+/// One exposed tool as the admin API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    /// The name agents call it by.
+    pub name: String,
+    /// The upstream that owns it.
+    pub upstream: String,
+    /// Its description, as the upstream gives it.
+    pub description: Option<String>,
+    /// `read`, `write`, `execute`, `destructive` or `financial`.
+    pub category: String,
+    /// Where the category came from: `catalog`, `annotations` or `default`.
+    pub category_source: CategorySource,
+    /// `low`, `medium` or `high`: the catalog's, else from the category.
+    pub risk: String,
+    /// Its MCP annotations (`{}` when none).
+    pub annotations: Value,
+    /// Its input JSON Schema (`{}` when none).
+    pub input_schema: Value,
+    /// True while it is blocked (its definition changed since it was accepted).
+    pub blocked: bool,
+    /// Why it is blocked and what to do.
+    pub blocked_reason: Option<String>,
+    /// The policy's `hide` pattern hiding it from agents, if any.
+    pub hidden_by: Option<String>,
+}
+
+/// The risk of a tool no catalog lists, from its category.
+fn risk_of(category: Category) -> &'static str {
+    match category {
+        Category::Read => "low",
+        Category::Write | Category::Execute => "medium",
+        Category::Destructive | Category::Financial => "high",
+    }
+}
+
+impl Gateway {
+    /// Every tool the upstreams expose (blocked and hidden ones too), in upstream order, with
+    /// its category and risk from the policy's catalog or its annotations.
+    pub async fn tool_infos(&self) -> Vec<ToolInfo> {
+        self.refresh_if_stale().await;
+        let policy = self.policy.current();
+        let catalog = policy.catalog();
+        let index = self.index.read().await;
+        index
+            .iter()
+            .map(|t| {
+                let (category, source) = catalog.categorize(&t.name, Some(t.hints));
+                let risk = catalog
+                    .get(&t.name)
+                    .map_or_else(|| risk_of(category).to_string(), |c| c.risk.clone());
+                let field = |key: &str| t.definition.get(key).cloned();
+                ToolInfo {
+                    name: t.name.clone(),
+                    upstream: self
+                        .upstreams
+                        .get(t.upstream)
+                        .map(|u| u.name().to_string())
+                        .unwrap_or_default(),
+                    description: field("description").and_then(|d| d.as_str().map(str::to_string)),
+                    category: category.as_str().to_ascii_lowercase(),
+                    category_source: source,
+                    risk,
+                    annotations: field("annotations")
+                        .unwrap_or_else(|| Value::Object(Default::default())),
+                    input_schema: field("inputSchema")
+                        .unwrap_or_else(|| Value::Object(Default::default())),
+                    blocked: t.blocked.is_some(),
+                    blocked_reason: t.blocked.clone(),
+                    hidden_by: policy.hidden_by(&t.name),
+                }
+            })
+            .collect()
+    }
+
+    /// The MCP annotations of an exposed tool, if the gateway knows it (for explaining calls).
+    pub async fn tool_hints(&self, name: &str) -> Option<ToolHints> {
+        self.find_tool(name).await.map(|t| t.hints)
     }
 }
 

@@ -218,7 +218,7 @@ fn host_name(authority: &str) -> &str {
 }
 
 /// Loopback names always; the listen address's own IP too, unless it listens on all.
-fn host_allowed(host: &str, listen: SocketAddr) -> bool {
+pub(crate) fn host_allowed(host: &str, listen: SocketAddr) -> bool {
     let name = host_name(host);
     if listen.ip().is_unspecified() {
         return true;
