@@ -86,11 +86,11 @@ export function mount(root) {
           h("li", {}, "Under Control Surface, choose AbletonOSC."),
           h("li", {}, "livegate finds Live within a few seconds (OSC on UDP 11000, replies on 11001)."))) : null);
 
-    const numbers = h("div", { class: "grid cols-3" },
+    const numbers = h("div", { class: "stats" },
       h("section", { class: "card stat", "aria-label": "Calls in the last minute" },
         h("span", { class: "label" }, "Calls in the last minute"),
         h("span", { class: "value", id: "calls-last-minute" }, calls === undefined || calls === null ? "—" : String(calls)),
-        h("span", { class: "hint" }, "all agents together")),
+        h("span", { class: "hint" }, calls === undefined || calls === null ? "not counted by this livegate" : "all agents together")),
       h("section", { class: "card stat", "aria-label": "Waiting for you" },
         h("span", { class: "label" }, "Waiting for you"),
         h("span", { class: "value" }, String(pending)),
@@ -138,7 +138,7 @@ export function mount(root) {
         h("strong", {}, "The policy file has errors; the last good policy stays in force."),
         h("ul", {}, (policy.errors ?? []).map((e) => h("li", {}, typeof e === "string" ? e : `${e.path}: ${e.message}`)))) : null);
 
-    replace(body, pauseCard, h("div", { class: "grid cols-2" }, liveCard, h("div", { class: "stack" }, numbers, urlCard)),
+    replace(body, pauseCard, numbers, h("div", { class: "grid cols-2" }, liveCard, urlCard),
       h("div", { class: "grid cols-2" }, upCard, grantCard), policyCard);
   }
 
