@@ -18,6 +18,8 @@ step() { printf '\n==> %s\n' "$*"; }
 # Build: pkg-config + ALSA headers (midir). Peers: python3-venv (the Python MCP SDK as a real
 # agent), nodejs + npm (the reference MCP server as a real upstream).
 PACKAGES=(pkg-config libasound2-dev python3-venv jackd2 libjack-jackd2-dev)
+# The web UI tests drive a real headless browser over WebDriver.
+PACKAGES+=(chromium chromium-driver)
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
