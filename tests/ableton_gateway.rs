@@ -135,13 +135,27 @@ async fn the_recommended_policy_reads_edits_and_refuses_to_delete_without_asking
         .await;
     assert_ne!(r.body["result"]["isError"], true, "{:?}", r.body);
     assert_eq!(snapshot(&gw)["tracks"][1]["name"], "Sub Bass");
-    let r = gw
-        .stateless(
+    // Deleting asks the human; here they say no.
+    let deny = async {
+        let asked = common::pending(&gw.running.approvals, 1).await.remove(0);
+        assert_eq!(
+            (asked.tool.as_str(), asked.rule.as_str()),
+            ("delete_track", "categories.Destructive")
+        );
+        gw.running
+            .approvals
+            .deny(&asked.id, Some("keep my drums".into()), "test")
+            .expect("pending");
+    };
+    let (r, ()) = tokio::join!(
+        gw.stateless(
             5,
             "tools/call",
             json!({"name": "delete_track", "arguments": {"track_index": 0}}),
-        )
-        .await;
+        ),
+        deny
+    );
+    assert_eq!(tool_text(&r), "Denied by the user: keep my drums");
     assert_eq!(
         r.body["result"]["_meta"]["livegate"]["rule"],
         "categories.Destructive"

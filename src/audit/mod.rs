@@ -17,10 +17,12 @@ mod config;
 mod error;
 mod export;
 mod query;
+mod read;
 mod record;
 mod redact;
 mod retention;
 mod schema;
+mod search;
 mod summary;
 mod writer;
 
@@ -30,7 +32,7 @@ use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use tokio::sync::{broadcast, oneshot};
 
 pub use bus::record_events;
@@ -46,7 +48,6 @@ pub use redact::REDACTED;
 pub use schema::SCHEMA_VERSION;
 pub use summary::{summarize_result, SUMMARY_MAX_CHARS};
 
-use query::{Cursor, Sql};
 use record::{Pending, ALL_COLUMNS};
 use redact::Redactor;
 use writer::{Command, Reply, Writer};
@@ -167,53 +168,36 @@ impl AuditLog {
     /// One page of the records `query` matches, newest first; pass `next_cursor` back as
     /// `query.cursor` for the next page.
     pub fn query(&self, query: &Query) -> Result<Page, AuditError> {
-        let limit = query.page_limit();
-        let cursor = match query.cursor.as_deref().map(str::trim) {
-            Some(cursor) if !cursor.is_empty() => Some(Cursor::decode(cursor)?),
-            _ => None,
-        };
-        let mut records = self.records(&query::page(query, cursor, limit + 1))?;
-        let next_cursor = if records.len() > limit {
-            records.truncate(limit);
-            records.last().map(|r| Cursor::after(r).encode())
-        } else {
-            None
-        };
-        Ok(Page {
-            records,
-            next_cursor,
-        })
+        self.with_reader(|conn, path| read::page(conn, path, query))
     }
 
     /// The record with this id, if there is one.
     pub fn get(&self, id: i64) -> Result<Option<Record>, AuditError> {
         let sql = format!("SELECT {ALL_COLUMNS} FROM audit WHERE id = ?1");
-        self.read(|conn| {
-            conn.prepare_cached(&sql)?
-                .query_row([id], Record::from_row)
-                .optional()
+        self.with_reader(|conn, path| {
+            conn.prepare_cached(&sql)
+                .and_then(|mut s| s.query_row([id], Record::from_row).optional())
+                .map_err(|e| AuditError::read(path, &e))
         })
     }
 
     /// Up to `limit` records `query` matches that were committed after record `id`, oldest
     /// first: how `livegate audit tail` follows a log another process writes.
     pub fn after(&self, id: i64, query: &Query, limit: usize) -> Result<Vec<Record>, AuditError> {
-        self.records(&query::after_id(query, id, limit))
+        self.with_reader(|conn, path| read::after(conn, path, query, id, limit))
     }
 
     /// The newest record's id (0 when the log is empty).
     pub fn last_id(&self) -> Result<i64, AuditError> {
-        self.read(|conn| conn.query_row("SELECT coalesce(max(id), 0) FROM audit", [], |r| r.get(0)))
+        self.with_reader(|conn, path| {
+            conn.query_row("SELECT coalesce(max(id), 0) FROM audit", [], |r| r.get(0))
+                .map_err(|e| AuditError::read(path, &e))
+        })
     }
 
     /// How many records `query` matches (its cursor and limit aside).
     pub fn count(&self, query: &Query) -> Result<u64, AuditError> {
-        let sql = query::count(query);
-        self.read(|conn| {
-            conn.prepare_cached(&sql.sql)?
-                .query_row(params_from_iter(&sql.params), |r| r.get::<_, i64>(0))
-        })
-        .map(|n| u64::try_from(n).unwrap_or(0))
+        self.with_reader(|conn, path| read::count(conn, path, query))
     }
 
     /// How many records of `kind` (any kind when `None`) have a time at or after
@@ -238,37 +222,19 @@ impl AuditLog {
         out: impl Write,
         mut progress: impl FnMut(u64),
     ) -> Result<u64, AuditError> {
-        let sql = query::all_oldest_first(query);
         let mut out = BufWriter::with_capacity(64 * 1024, out);
         let mut exporter = export::Exporter::start(format, &mut out)?;
-        let mut conn = self.reader()?;
-        let result = (|| {
-            let tx = conn
-                .transaction()
-                .map_err(|e| AuditError::read(&self.inner.path, &e))?;
-            let mut stmt = tx
-                .prepare(&sql.sql)
-                .map_err(|e| AuditError::read(&self.inner.path, &e))?;
-            let mut rows = stmt
-                .query(params_from_iter(&sql.params))
-                .map_err(|e| AuditError::read(&self.inner.path, &e))?;
-            let mut written = 0_u64;
-            while let Some(row) = rows
-                .next()
-                .map_err(|e| AuditError::read(&self.inner.path, &e))?
-            {
-                let record =
-                    Record::from_row(row).map_err(|e| AuditError::read(&self.inner.path, &e))?;
+        let mut written = 0_u64;
+        self.with_reader(|conn, path| {
+            read::each_oldest_first(conn, path, query, |record| {
                 exporter.write(&record)?;
                 written += 1;
                 if written % PROGRESS_EVERY == 0 {
                     progress(written);
                 }
-            }
-            Ok(written)
-        })();
-        self.give_back(conn);
-        let written = result?;
+                Ok(())
+            })
+        })?;
         exporter.finish()?;
         progress(written);
         Ok(written)
@@ -276,7 +242,7 @@ impl AuditLog {
 
     /// Checks the hash chain from the oldest remaining record to the newest.
     pub fn verify(&self) -> Result<VerifyReport, AuditError> {
-        self.read(chain::verify)
+        self.with_reader(|conn, path| chain::verify(conn).map_err(|e| AuditError::read(path, &e)))
     }
 
     /// Applies retention now and returns how many records were pruned.
@@ -339,19 +305,13 @@ impl AuditLog {
         AuditError::closed(&self.inner.path)
     }
 
-    /// Runs a statement that selects [`ALL_COLUMNS`].
-    fn records(&self, sql: &Sql) -> Result<Vec<Record>, AuditError> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&sql.sql)?;
-            let rows = stmt.query_map(params_from_iter(&sql.params), Record::from_row)?;
-            rows.collect()
-        })
-    }
-
     /// Runs `f` on a pooled read connection.
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, AuditError> {
-        let conn = self.reader()?;
-        let result = f(&conn).map_err(|e| AuditError::read(&self.inner.path, &e));
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&mut Connection, &Path) -> Result<T, AuditError>,
+    ) -> Result<T, AuditError> {
+        let mut conn = self.reader()?;
+        let result = f(&mut conn, &self.inner.path);
         self.give_back(conn);
         result
     }

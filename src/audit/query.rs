@@ -1,17 +1,11 @@
-//! Finding records: filters, free text, newest first, and keyset pagination. A page's
-//! cursor holds the time and id of its last record, so the next page is a range scan of an
-//! index that starts right there, however deep, and records appended meanwhile never shift
-//! a page (they sort before it).
+//! Finding records: filters and keyset pagination (the statements; `read.rs` runs them).
+//! A page's cursor holds the time and id of its last record, so the next page is a range
+//! scan of an index that starts right there, however deep, and records appended meanwhile
+//! never shift a page (they sort before it).
 //!
-//! Order: newest first by time, then id. Free-text queries are driven by the word index and
-//! come in commit order (id) instead, which differs only where a call that arrived earlier
-//! was committed later (e.g. it waited for an approval).
-//!
-//! Free text is matched with SQLite's FTS5 index over each record's words (kind, tool,
-//! grant, session, client, upstream, category, decision, rule, reason, approval, outcome,
-//! summary, arguments, event detail): every word of the text must occur, as a word or the
-//! start of one, case-insensitively. Text without any letter or digit is matched as a plain
-//! substring instead (a scan, for odd searches like `{}`).
+//! Order: newest first by time, then id. Free-text queries (see `search.rs`) come in commit
+//! order (id) instead, which differs only where a call that arrived earlier was committed
+//! later (e.g. it waited for an approval).
 
 use base64::Engine;
 use rusqlite::types::Value as SqlValue;
@@ -19,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::error::AuditError;
 use super::record::{Decision, Record, ALL_COLUMNS};
+use super::search::Text;
 
 /// The page size when a query does not say.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -173,59 +168,119 @@ pub(crate) struct Sql {
     pub params: Vec<SqlValue>,
 }
 
-/// One page of the records matching `query`, newest first, after `cursor`.
-pub(crate) fn page(query: &Query, cursor: Option<Cursor>, limit: usize) -> Sql {
-    let mut filter = Filter::new(query);
-    if let Some(cursor) = cursor {
-        if filter.text {
-            filter.push("audit_fts.rowid < ?", SqlValue::Integer(cursor.id));
-        } else {
-            // The first condition bounds the index range; the second sorts out the records
-            // of the cursor's own millisecond.
-            filter.push("audit.time_ms <= ?", SqlValue::Integer(cursor.time_ms));
-            filter
-                .conditions
-                .push("(audit.time_ms < ? OR audit.id < ?)".into());
-            filter.params.push(SqlValue::Integer(cursor.time_ms));
-            filter.params.push(SqlValue::Integer(cursor.id));
+/// Which way records are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Newest (or highest id) first.
+    Desc,
+    /// Oldest (or lowest id) first.
+    Asc,
+}
+
+impl Direction {
+    fn sql(self) -> &'static str {
+        match self {
+            Direction::Desc => "DESC",
+            Direction::Asc => "ASC",
         }
     }
-    let order = if filter.text {
-        "audit_fts.rowid DESC"
-    } else {
-        "audit.time_ms DESC, audit.id DESC"
-    };
-    filter.select(order, Some(limit))
 }
 
-/// All records matching `query`, oldest first (exports).
+/// Records with ids strictly between two bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ids {
+    /// Every id is above this.
+    pub above: i64,
+    /// Every id is below this.
+    pub below: i64,
+}
+
+impl Ids {
+    /// Every id.
+    pub const ALL: Ids = Ids {
+        above: 0,
+        below: i64::MAX,
+    };
+
+    /// Whether no id fits.
+    pub fn is_empty(self) -> bool {
+        self.above.saturating_add(1) >= self.below
+    }
+}
+
+/// The free text of a query: indexed words, or (text without any word) a substring.
+pub(crate) fn text(query: &Query) -> Option<Text> {
+    Text::parse(query.text.as_deref().unwrap_or_default())
+}
+
+/// A page of records matching `query` (without word search), newest first by time then
+/// id, after `cursor`.
+pub(crate) fn page(query: &Query, cursor: Option<Cursor>, limit: usize) -> Sql {
+    let mut filter = Filter::new(query, false);
+    if let Some(cursor) = cursor {
+        // The first condition bounds the index range; the second sorts out the records of
+        // the cursor's own millisecond.
+        filter.push("audit.time_ms <= ?", SqlValue::Integer(cursor.time_ms));
+        filter
+            .conditions
+            .push("(audit.time_ms < ? OR audit.id < ?)".into());
+        filter.params.push(SqlValue::Integer(cursor.time_ms));
+        filter.params.push(SqlValue::Integer(cursor.id));
+    }
+    filter.select("audit", "audit.time_ms DESC, audit.id DESC", Some(limit))
+}
+
+/// All records matching `query` (without word search), oldest first by time then id.
 pub(crate) fn all_oldest_first(query: &Query) -> Sql {
-    let filter = Filter::new(query);
-    let order = if filter.text {
-        "audit_fts.rowid ASC"
-    } else {
-        "audit.time_ms ASC, audit.id ASC"
-    };
-    filter.select(order, None)
+    Filter::new(query, false).select("audit", "audit.time_ms ASC, audit.id ASC", None)
 }
 
-/// Up to `limit` records matching `query` committed after record `id`, in commit order
-/// (following the log).
-pub(crate) fn after_id(query: &Query, id: i64, limit: usize) -> Sql {
-    let mut filter = Filter::new(query);
-    let column = if filter.text {
-        "audit_fts.rowid"
-    } else {
-        "audit.id"
-    };
-    filter.push(&format!("{column} > ?"), SqlValue::Integer(id));
-    filter.select(&format!("{column} ASC"), Some(limit))
+/// Records matching `query` (without word search) with ids in `ids`, by id. The filters do
+/// not use their indexes, so the id range drives the scan: for ranges known to be short
+/// (the records past the word index, the newest records of a log being followed).
+pub(crate) fn by_id(query: &Query, ids: Ids, direction: Direction, limit: Option<usize>) -> Sql {
+    let mut filter = Filter::new(query, true);
+    filter.push_ids("audit.id", ids);
+    filter.select("audit", &format!("audit.id {}", direction.sql()), limit)
 }
 
-/// `SELECT count(*)` of the records matching `query`.
+/// Records matching `query` whose words are in the index and match `text`, with ids in
+/// `ids`, by id: the word index drives the scan, the other filters are checked on each match.
+pub(crate) fn by_words(query: &Query, text: &Text, ids: Ids, direction: Direction) -> Sql {
+    let mut filter = Filter::new(query, true);
+    filter.conditions.insert(0, "audit_fts MATCH ?".to_string());
+    filter
+        .params
+        .insert(0, SqlValue::Text(text.fts_expression()));
+    filter.push_ids("audit_fts.rowid", ids);
+    filter.select(
+        "audit_fts CROSS JOIN audit ON audit.id = audit_fts.rowid",
+        &format!("audit_fts.rowid {}", direction.sql()),
+        None,
+    )
+}
+
+/// `SELECT count(*)` of the records matching `query` (without word search).
 pub(crate) fn count(query: &Query) -> Sql {
-    let filter = Filter::new(query);
-    let mut sql = format!("SELECT count(*) FROM {}", filter.from);
+    let filter = Filter::new(query, false);
+    let mut sql = "SELECT count(*) FROM audit".to_string();
+    filter.push_where(&mut sql);
+    Sql {
+        sql,
+        params: filter.params,
+    }
+}
+
+/// `SELECT count(*)` of the indexed records matching `query` and `text` with ids in `ids`.
+pub(crate) fn count_words(query: &Query, text: &Text, ids: Ids) -> Sql {
+    let mut filter = Filter::new(query, true);
+    filter.conditions.insert(0, "audit_fts MATCH ?".to_string());
+    filter
+        .params
+        .insert(0, SqlValue::Text(text.fts_expression()));
+    filter.push_ids("audit_fts.rowid", ids);
+    let mut sql =
+        "SELECT count(*) FROM audit_fts CROSS JOIN audit ON audit.id = audit_fts.rowid".to_string();
     filter.push_where(&mut sql);
     Sql {
         sql,
@@ -242,23 +297,21 @@ fn qualified_columns() -> String {
         .join(", ")
 }
 
-/// The `FROM` and `WHERE` parts of a query.
+/// The `WHERE` part of a query: its filters other than word search.
 struct Filter {
-    from: &'static str,
-    /// Whether the word index drives the scan (then pages go by id).
-    text: bool,
     conditions: Vec<String>,
     params: Vec<SqlValue>,
 }
 
 impl Filter {
-    fn new(query: &Query) -> Self {
+    /// The filters of `query`. With `no_index`, the filtered columns are written so that
+    /// SQLite does not use their indexes (`+column`): another part drives the scan.
+    fn new(query: &Query, no_index: bool) -> Self {
         let mut filter = Self {
-            from: "audit",
-            text: false,
             conditions: Vec::new(),
             params: Vec::new(),
         };
+        let plus = if no_index { "+" } else { "" };
         let given = |v: &Option<String>| {
             v.as_deref()
                 .map(str::trim)
@@ -277,24 +330,22 @@ impl Filter {
         ];
         for (column, value) in equalities {
             if let Some(value) = value {
-                filter.push(&format!("{column} = ?"), SqlValue::Text(value));
+                filter.push(&format!("{plus}{column} = ?"), SqlValue::Text(value));
             }
         }
         if let Some(from) = query.from_ms {
-            filter.push("audit.time_ms >= ?", SqlValue::Integer(from));
+            filter.push(
+                &format!("{plus}audit.time_ms >= ?"),
+                SqlValue::Integer(from),
+            );
         }
         if let Some(to) = query.to_ms {
-            filter.push("audit.time_ms < ?", SqlValue::Integer(to));
+            filter.push(&format!("{plus}audit.time_ms < ?"), SqlValue::Integer(to));
         }
         let text = query.text.as_deref().map(str::trim).unwrap_or_default();
-        if let Some(expression) = fts_expression(text) {
-            // The word index drives the scan in id order, so a page stops after `limit`
-            // matches; the filters above are checked on each match.
-            filter.conditions.insert(0, "audit_fts MATCH ?".to_string());
-            filter.params.insert(0, SqlValue::Text(expression));
-            filter.from = "audit_fts CROSS JOIN audit ON audit.id = audit_fts.rowid";
-            filter.text = true;
-        } else if !text.is_empty() {
+        if !text.is_empty() && Text::parse(text).is_none() {
+            // No word to look up: a substring of the stored text (a scan; rare searches
+            // such as `{}`).
             let pattern = format!(
                 "%{}%",
                 text.replace('\\', "\\\\")
@@ -329,6 +380,15 @@ impl Filter {
         self.params.push(param);
     }
 
+    fn push_ids(&mut self, column: &str, ids: Ids) {
+        if ids.above > 0 {
+            self.push(&format!("{column} > ?"), SqlValue::Integer(ids.above));
+        }
+        if ids.below < i64::MAX {
+            self.push(&format!("{column} < ?"), SqlValue::Integer(ids.below));
+        }
+    }
+
     fn push_where(&self, sql: &mut String) {
         if !self.conditions.is_empty() {
             sql.push_str(" WHERE ");
@@ -336,8 +396,8 @@ impl Filter {
         }
     }
 
-    fn select(mut self, order: &str, limit: Option<usize>) -> Sql {
-        let mut sql = format!("SELECT {} FROM {}", qualified_columns(), self.from);
+    fn select(mut self, from: &str, order: &str, limit: Option<usize>) -> Sql {
+        let mut sql = format!("SELECT {} FROM {from}", qualified_columns());
         self.push_where(&mut sql);
         sql.push_str(" ORDER BY ");
         sql.push_str(order);
@@ -351,18 +411,6 @@ impl Filter {
             params: self.params,
         }
     }
-}
-
-/// The FTS5 expression for free text: each whitespace-separated word that has a letter or
-/// digit becomes a quoted prefix phrase (`"set_tempo"*`), all of them required. `None` when
-/// no word qualifies.
-fn fts_expression(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" AND "))
 }
 
 /// Accepts a time as a number or as a string (query strings carry everything as strings).
@@ -518,16 +566,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn free_text_becomes_prefix_phrases() {
-        assert_eq!(fts_expression("tempo"), Some("\"tempo\"*".into()));
-        assert_eq!(
-            fts_expression(" set_tempo  \"120\" OR "),
-            Some("\"set_tempo\"* AND \"\"\"120\"\"\"* AND \"OR\"*".into())
-        );
-        assert_eq!(fts_expression("{} -- "), None);
-        assert_eq!(fts_expression(""), None);
     }
 }

@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::chain;
 use super::config::Retention;
+use super::search;
 
 /// The most records deleted in one transaction.
 pub const PRUNE_CHUNK: i64 = 2_000;
@@ -86,6 +87,7 @@ pub(crate) fn step(
         "UPDATE chain SET pruned_id = ?1, pruned_hash = ?2",
         params![pruned_id, pruned_hash],
     )?;
+    search::forget_through(&tx, cut)?;
     let deleted = tx.execute("DELETE FROM audit WHERE id <= ?1", [cut])?;
     tx.commit()?;
     conn.execute_batch("PRAGMA incremental_vacuum")?;

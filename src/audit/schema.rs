@@ -52,19 +52,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_decision ON audit(decision, time_ms);
     CREATE INDEX audit_upstream ON audit(upstream, time_ms);
     CREATE INDEX audit_kind ON audit(kind, time_ms);
-    -- Free-text search over the words of a record; an index only (the text stays in audit).
+    -- Free-text search: a word index only (the text stays in audit), filled in bulk by
+    -- the writer (see search.rs); search.indexed_id is how far it reaches.
     CREATE VIRTUAL TABLE audit_fts USING fts5(
-        body, content = '', contentless_delete = 1, tokenize = 'unicode61'
+        body, content = '', contentless_delete = 1, detail = none,
+        tokenize = 'unicode61 remove_diacritics 0'
     );
-    CREATE TRIGGER audit_fts_insert AFTER INSERT ON audit BEGIN
-        INSERT INTO audit_fts(rowid, body) VALUES (new.id, concat_ws(' ',
-            new.kind, new.tool, new.grant_name, new.session, new.client_name, new.upstream,
-            new.category, new.decision, new.rule, new.reason, new.approval_via, new.outcome,
-            new.summary, new.args, new.detail));
-    END;
-    CREATE TRIGGER audit_fts_delete AFTER DELETE ON audit BEGIN
-        DELETE FROM audit_fts WHERE rowid = old.id;
-    END;
+    CREATE TABLE search (
+        one        INTEGER PRIMARY KEY CHECK (one = 1),
+        indexed_id INTEGER NOT NULL
+    );
+    INSERT INTO search VALUES (1, 0);
     CREATE TABLE chain (
         one         INTEGER PRIMARY KEY CHECK (one = 1),
         head_id     INTEGER NOT NULL,
@@ -102,6 +100,7 @@ pub(crate) fn open_reader(path: &Path) -> Result<Connection, AuditError> {
     let conn = Connection::open_with_flags(path, flags).map_err(|e| AuditError::open(path, &e))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .and_then(|()| conn.pragma_update(None, "query_only", true))
+        .and_then(|()| conn.pragma_update(None, "cache_size", -CACHE_KIB))
         .map_err(|e| AuditError::open(path, &e))?;
     Ok(conn)
 }
@@ -131,6 +130,10 @@ pub(crate) fn check_version(conn: &Connection, path: &Path) -> Result<(), AuditE
     }
 }
 
+/// Page cache of each connection, KiB: enough for the upper levels of every index of a log
+/// with millions of records.
+const CACHE_KIB: i64 = 16 * 1024;
+
 /// Settings every writing connection needs before the schema is touched.
 fn configure(conn: &Connection, path: &Path) -> Result<(), AuditError> {
     let err = |e: rusqlite::Error| AuditError::open(path, &e);
@@ -155,6 +158,8 @@ fn configure(conn: &Connection, path: &Path) -> Result<(), AuditError> {
     }
     // Keep the write-ahead log file from staying large after a burst.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+        .map_err(err)?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .map_err(err)?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(())

@@ -200,3 +200,94 @@ fn empty_summaries_are_stored_as_none() {
     let id = log.append_blocking(Entry::Call(entry)).expect("append");
     assert_eq!(log.get(id).expect("get").expect("record").summary, None);
 }
+
+/// Every id a query finds, over all its pages, plus its count and its export's ids.
+fn everything(log: &AuditLog, text: &str) -> (Vec<i64>, u64, Vec<i64>) {
+    let mut query = Query {
+        text: Some(text.into()),
+        limit: 7,
+        ..Query::default()
+    };
+    let mut ids = Vec::new();
+    loop {
+        let page = log.query(&query).expect("page");
+        ids.extend(page.records.iter().map(|r| r.id));
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    let count = log.count(&query).expect("count");
+    let mut out = Vec::new();
+    log.export(&query, ExportFormat::Jsonl, &mut out, |_| {})
+        .expect("export");
+    let exported = String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str::<Record>(l).expect("record").id)
+        .collect();
+    (ids, count, exported)
+}
+
+#[test]
+fn word_search_finds_the_same_records_however_far_indexing_got() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = open(&dir);
+    for i in 0..120_i64 {
+        let mut entry = call(i, ["set_tempo", "get_tempo", "fire_clip"][(i % 3) as usize]);
+        entry.args = json!({"tempo": 100 + i % 5, "name": format!("Track {i}")});
+        entry.summary = Some(format!("done {i}"));
+        entry.decision = if i % 4 == 0 {
+            Decision::Deny
+        } else {
+            Decision::Allow
+        };
+        log.append_blocking(Entry::Call(entry)).expect("append");
+    }
+    log.close_blocking().expect("close indexes everything");
+    let path = log.path().to_path_buf();
+    let texts = [
+        "tempo",
+        "set_tempo",
+        "SET",
+        "tem",
+        "track 11",
+        "deny",
+        "102 fire",
+        "none-such",
+        "%",
+        "{",
+    ];
+    let reader = AuditLog::open_read_only(&path).expect("reader");
+    let full: Vec<_> = texts.iter().map(|t| everything(&reader, t)).collect();
+    assert_eq!(full[0].0.len(), 120, "every record has a tempo argument");
+    assert_eq!(full[1].0.len(), 40, "set_tempo only");
+    assert_eq!(full[2].0, full[1].0, "case and word prefix");
+    assert_eq!(full[4].0.len(), 11, "Track 11 and Track 110 to 119");
+    assert_eq!(full[5].0.len(), 30);
+    assert!(full[7].0.is_empty() && full[8].0.is_empty());
+    assert_eq!(full[9].0.len(), 120, "a substring when there is no word");
+    for (ids, count, exported) in &full {
+        assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+        assert_eq!(*count, ids.len() as u64);
+        let mut oldest_first = ids.clone();
+        oldest_first.reverse();
+        assert_eq!(*exported, oldest_first);
+    }
+    for indexed in [77, 0] {
+        let raw = Connection::open(&path).expect("raw");
+        raw.execute_batch(&format!(
+            "DELETE FROM audit_fts WHERE rowid > {indexed}; UPDATE search SET indexed_id = {indexed};"
+        ))
+        .expect("unindex");
+        drop(raw);
+        let reader = AuditLog::open_read_only(&path).expect("reader");
+        for (text, expected) in texts.iter().zip(&full) {
+            assert_eq!(
+                &everything(&reader, text),
+                expected,
+                "{text} with index at {indexed}"
+            );
+        }
+    }
+}

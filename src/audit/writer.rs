@@ -1,8 +1,8 @@
 //! The single writer: one thread owns the write connection. Appends queue up while it
 //! commits; it then takes everything queued (up to [`BATCH_CAP`]) into one transaction,
 //! commits it, and only then answers each waiter and tells subscribers (group commit: one
-//! disk sync serves many calls). Between batches it prunes, a chunk at a time, so pruning
-//! never holds appends up for long.
+//! disk sync serves many calls). When no append waits, it indexes new records for search
+//! and prunes, a chunk at a time, so neither holds appends up for long.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
@@ -17,12 +17,21 @@ use super::config::Retention;
 use super::error::AuditError;
 use super::record::{Pending, Record};
 use super::retention::{self, PruneStep};
+use super::search;
 
 /// The most appends committed in one transaction.
 pub const BATCH_CAP: usize = 1024;
 
 /// How often retention is applied in the background (also once at open).
 pub const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// How long no append must come before background work starts (a call that follows
+/// another closely should not wait for it).
+const QUIET_AFTER: Duration = Duration::from_millis(2);
+
+/// The longest background work (word indexing, pruning) waits for a quiet moment while
+/// appends keep coming.
+const BACKGROUND_MAX_DELAY: Duration = Duration::from_secs(1);
 
 /// Where an answer goes: an async caller's oneshot or a blocking caller's channel.
 pub(crate) enum Reply<T> {
@@ -71,85 +80,134 @@ pub(crate) struct Writer {
 }
 
 /// A prune in progress: who waits for it and how much it removed so far.
+#[derive(Default)]
 struct PruneRun {
     waiters: Vec<Reply<u64>>,
     pruned: u64,
 }
 
+/// Work the writer does between appends: word indexing and pruning.
+struct Background {
+    /// Records appended since the word index was last found complete (0: complete).
+    unindexed: i64,
+    /// A prune under way.
+    prune: Option<PruneRun>,
+    /// When the next scheduled prune starts.
+    next_prune: Instant,
+    /// When background work last had a turn.
+    last_turn: Instant,
+}
+
+impl Background {
+    fn pending(&self) -> bool {
+        self.unindexed > 0 || self.prune.is_some()
+    }
+
+    /// Whether background work must have a turn even though appends keep coming.
+    fn overdue(&self) -> bool {
+        self.pending()
+            && (self.unindexed >= search::INDEX_BACKLOG_MAX
+                || self.last_turn.elapsed() >= BACKGROUND_MAX_DELAY)
+    }
+}
+
 impl Writer {
     /// The thread's body: runs until closed or every handle is gone.
     pub fn run(mut self) {
-        let mut prune = Some(PruneRun {
-            waiters: Vec::new(),
-            pruned: 0,
-        });
-        let mut next_prune = Instant::now() + PRUNE_INTERVAL;
+        let mut bg = Background {
+            // At open: finish indexing whatever an earlier run left, and apply retention.
+            unindexed: 1,
+            prune: Some(PruneRun::default()),
+            next_prune: Instant::now() + PRUNE_INTERVAL,
+            last_turn: Instant::now(),
+        };
+        // Whether no append came for a while: background work then runs back to back.
+        let mut quiet = false;
         loop {
-            let wait = if prune.is_some() {
-                Duration::ZERO
-            } else {
-                next_prune.saturating_duration_since(Instant::now())
+            let wait = match (bg.pending(), quiet) {
+                (true, true) => Duration::ZERO,
+                (true, false) => QUIET_AFTER,
+                (false, _) => bg.next_prune.saturating_duration_since(Instant::now()),
             };
             match self.rx.recv_timeout(wait) {
                 Ok(first) => {
+                    quiet = false;
                     let (appends, others) = self.drain(first);
-                    self.commit(appends);
+                    bg.unindexed = bg.unindexed.saturating_add(self.commit(appends));
                     for command in others {
                         match command {
-                            Command::Prune(reply) => {
-                                prune
-                                    .get_or_insert_with(|| PruneRun {
-                                        waiters: Vec::new(),
-                                        pruned: 0,
-                                    })
-                                    .waiters
-                                    .push(reply);
-                            }
+                            Command::Prune(reply) => bg
+                                .prune
+                                .get_or_insert_with(PruneRun::default)
+                                .waiters
+                                .push(reply),
                             Command::SetRetention(retention) => self.retention = retention,
                             Command::Close(reply) => {
-                                self.finish(prune, reply);
+                                self.finish(bg, reply);
                                 return;
                             }
                             Command::Append(..) => {}
                         }
                     }
+                    // Appends first; background work waits for a quiet moment unless it
+                    // has waited too long.
+                    if !bg.overdue() {
+                        continue;
+                    }
                 }
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => quiet = true,
                 Err(RecvTimeoutError::Disconnected) => break,
             }
-            if prune.is_none() && Instant::now() >= next_prune {
-                prune = Some(PruneRun {
-                    waiters: Vec::new(),
-                    pruned: 0,
-                });
-            }
-            if let Some(mut run) = prune.take() {
-                match retention::step(&mut self.conn, &self.retention, now_ms()) {
-                    Ok(PruneStep::More(n)) => {
-                        run.pruned += n;
-                        prune = Some(run);
-                    }
-                    Ok(PruneStep::Done(n)) => {
-                        run.pruned += n;
-                        if run.pruned > 0 {
-                            tracing::info!(pruned = run.pruned, "audit log pruned by retention");
-                        }
-                        for waiter in run.waiters {
-                            waiter.send(Ok(run.pruned));
-                        }
-                        next_prune = Instant::now() + PRUNE_INTERVAL;
-                    }
-                    Err(e) => {
-                        tracing::warn!(path = %self.path.display(), error = %e, "pruning the audit log failed; will retry");
-                        for waiter in run.waiters {
-                            waiter.send(Err(AuditError::write(&self.path, &e)));
-                        }
-                        next_prune = Instant::now() + PRUNE_INTERVAL;
-                    }
+            self.background_turn(&mut bg);
+        }
+        tracing::debug!(path = %self.path.display(), "audit log writer stopped: every handle dropped");
+    }
+
+    /// One step of each pending background job: a chunk of word indexing, a chunk of
+    /// pruning. Each is one short transaction, so appends never wait long.
+    fn background_turn(&mut self, bg: &mut Background) {
+        bg.last_turn = Instant::now();
+        if bg.prune.is_none() && Instant::now() >= bg.next_prune {
+            bg.prune = Some(PruneRun::default());
+        }
+        if bg.unindexed > 0 {
+            match search::index_step(&mut self.conn, search::INDEX_CHUNK) {
+                Ok(0) => bg.unindexed = 0,
+                Ok(n) => bg.unindexed = (bg.unindexed - n).max(1),
+                Err(e) => {
+                    // Queries still find the records (past the index they are checked one
+                    // by one); the next append tries again.
+                    tracing::warn!(path = %self.path.display(), error = %e, "indexing audit records for search failed; will retry");
+                    bg.unindexed = 0;
                 }
             }
         }
-        tracing::debug!(path = %self.path.display(), "audit log writer stopped: every handle dropped");
+        let Some(mut run) = bg.prune.take() else {
+            return;
+        };
+        match retention::step(&mut self.conn, &self.retention, now_ms()) {
+            Ok(PruneStep::More(n)) => {
+                run.pruned += n;
+                bg.prune = Some(run);
+            }
+            Ok(PruneStep::Done(n)) => {
+                run.pruned += n;
+                if run.pruned > 0 {
+                    tracing::info!(pruned = run.pruned, "audit log pruned by retention");
+                }
+                for waiter in run.waiters {
+                    waiter.send(Ok(run.pruned));
+                }
+                bg.next_prune = Instant::now() + PRUNE_INTERVAL;
+            }
+            Err(e) => {
+                tracing::warn!(path = %self.path.display(), error = %e, "pruning the audit log failed; will retry");
+                for waiter in run.waiters {
+                    waiter.send(Err(AuditError::write(&self.path, &e)));
+                }
+                bg.next_prune = Instant::now() + PRUNE_INTERVAL;
+            }
+        }
     }
 
     /// `first` and whatever else is queued (appends up to [`BATCH_CAP`]; a close ends the
@@ -176,24 +234,28 @@ impl Writer {
 
     /// Commits a batch and answers it. If the batch fails as a whole, each record is tried on
     /// its own, so one record SQLite refuses cannot take the others down with it.
-    fn commit(&mut self, batch: Batch) {
+    /// Returns how many records were committed.
+    fn commit(&mut self, batch: Batch) -> i64 {
         if batch.is_empty() {
-            return;
+            return 0;
         }
         let pendings: Vec<&Pending> = batch.iter().map(|(p, _)| p.as_ref()).collect();
         match self.write(&pendings) {
-            Ok(written) => self.answer(batch, written),
+            Ok(written) => {
+                let n = i64::try_from(written.len()).unwrap_or(i64::MAX);
+                self.answer(batch, written);
+                n
+            }
             Err(e) if batch.len() == 1 => {
                 tracing::error!(path = %self.path.display(), error = %e, "audit record not written");
                 for (_, reply) in batch {
                     reply.send(Err(AuditError::write(&self.path, &e)));
                 }
+                0
             }
             Err(e) => {
                 tracing::warn!(path = %self.path.display(), error = %e, records = batch.len(), "audit batch failed; writing its records one by one");
-                for one in batch {
-                    self.commit(vec![one]);
-                }
+                batch.into_iter().map(|one| self.commit(vec![one])).sum()
             }
         }
     }
@@ -242,16 +304,29 @@ impl Writer {
         }
     }
 
-    /// Closing: answers a prune in progress, checkpoints, and only then says closed.
-    fn finish(self, prune: Option<PruneRun>, reply: Reply<()>) {
-        let Writer { conn, rx, path, .. } = self;
-        // Nothing sent from now on is accepted: senders see the channel closed.
-        drop(rx);
-        if let Some(run) = prune {
+    /// Closing: answers a prune in progress, completes the word index, checkpoints, and
+    /// only then says closed.
+    fn finish(mut self, bg: Background, reply: Reply<()>) {
+        if let Some(run) = bg.prune {
             for waiter in run.waiters {
-                waiter.send(Err(AuditError::closed(&path)));
+                waiter.send(Err(AuditError::closed(&self.path)));
             }
         }
+        if bg.unindexed > 0 {
+            loop {
+                match search::index_step(&mut self.conn, search::INDEX_BACKLOG_MAX) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::debug!(error = %e, "indexing at close skipped; the next open does it");
+                        break;
+                    }
+                }
+            }
+        }
+        let Writer { conn, rx, .. } = self;
+        // Nothing sent from now on is accepted: senders see the channel closed.
+        drop(rx);
         if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
             tracing::debug!(error = %e, "audit log checkpoint at close skipped");
         }
