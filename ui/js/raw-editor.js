@@ -17,7 +17,6 @@ export function rawEditor({ text, onInput, label = "Policy JSON" }) {
   });
   area.value = text;
   const errorsBox = h("div", { class: "raw-errors", id: "raw-errors", "aria-live": "polite" });
-  area.setAttribute("aria-describedby", errorsBox.id);
   let badLines = new Set();
 
   const renderGutter = () => {
@@ -53,8 +52,11 @@ export function rawEditor({ text, onInput, label = "Policy JSON" }) {
     area.scrollTop = Math.max(0, (line - 4) * lineHeight);
   };
 
+  const hint = h("div", { class: "faint small", id: "raw-hint" }, "Tab indents; press Esc, then Tab, to leave the editor. Ctrl+S saves.");
+  area.setAttribute("aria-describedby", `${errorsBox.id} ${hint.id}`);
   const el = h("div", { class: "stack" },
     h("div", { class: "editor" }, gutter, area),
+    hint,
     errorsBox);
   renderGutter();
 

@@ -11,8 +11,23 @@ import { modal } from "../dialog.js";
 const PAGE = 100;
 const RANGES = [["15m", "Last 15 minutes"], ["1h", "Last hour"], ["24h", "Last 24 hours"], ["7d", "Last 7 days"], ["", "All time"], ["custom", "Custom…"]];
 const DECISIONS = [["", "Any decision"], ["allow", "Allowed"], ["deny", "Denied"], ["rate_limited", "Rate-limited"]];
-const KINDS = [["", "Calls and events"], ["call", "Tool calls"], ["policy_reload", "Policy reloads"], ["pause", "Pauses"], ["resume", "Resumes"],
-  ["grant_added", "Grants added"], ["grant_revoked", "Grants revoked"], ["pin_changed", "Tool changes"], ["pin_accepted", "Tool changes accepted"]];
+// Record kinds: a tool call, or an admin event (docs/admin-api.md), as [filter label, row label].
+const KIND_LABELS = {
+  call: ["Tool calls", "Tool call"],
+  policy_reload: ["Policy reloads", "Policy reloaded"],
+  policy_rejected: ["Rejected policy edits", "Policy edit rejected"],
+  pause: ["Pauses", "Paused"],
+  resume: ["Resumes", "Resumed"],
+  grant_added: ["Agents added", "Agent added"],
+  grant_revoked: ["Agents revoked", "Agent revoked"],
+  pin_changed: ["Tool definition changes", "Tool changed"],
+  pin_accepted: ["Accepted tool changes", "Tool change accepted"],
+  live_connected: ["Live connected", "Live connected"],
+  live_disconnected: ["Live disconnected", "Live disconnected"],
+  upstream_health: ["Upstream health", "Upstream health"],
+  start: ["livegate starts", "livegate started"],
+};
+const KINDS = [["", "Calls and events"], ...Object.entries(KIND_LABELS).map(([k, [filter]]) => [k, filter])];
 
 // Kept while the app runs, so coming back to the screen keeps the filters.
 const saved = { range: "24h", from: "", to: "", tool: "", grant: "", decision: "", kind: "", q: "", tail: true };
@@ -227,7 +242,7 @@ function row(r) {
 }
 
 function kindLabel(kind) {
-  return (KINDS.find(([k]) => k === kind)?.[1] ?? String(kind).replace(/_/g, " ")).replace(/s$/, "");
+  return KIND_LABELS[kind]?.[1] ?? String(kind).replace(/_/g, " ");
 }
 
 /** Shows one record in full (fetched again, so it is the stored version). */
