@@ -99,7 +99,7 @@ function toolsSection(draft, { tools, toolsError, grants, ui, onChange, onStruct
     const path = joinPath("tools", name);
     const rule = entries[name];
     const has = rule !== undefined;
-    const isHidden = hide.includes(name);
+    const isHidden = hide.some((p) => p === name || (typeof p === "string" && /[*?]/.test(p) && globToRegex(p).test(name)));
     const summary = has ? ruleSummary(rule) : inheritedSummary(draft, name, tool);
     const details = h("details", { class: "rule-card", "data-path": path, "data-tool": name, open: ui.open.has(path) },
       h("summary", {},
