@@ -85,8 +85,12 @@ pub enum Event {
     },
     /// A grant was added or revoked (through the admin API, or the CLI while livegate runs).
     GrantsChanged {
-        /// The names of the grants now.
+        /// The names of the grants now, sorted.
         grants: Vec<String>,
+        /// Grants added (or whose token was replaced).
+        added: Vec<String>,
+        /// Grants revoked (or whose token was replaced).
+        revoked: Vec<String>,
     },
 }
 

@@ -4,7 +4,7 @@
 //! added or revoked by the CLI or the admin API while the gateway runs (and, given the event
 //! bus, announces each change as [`Event::GrantsChanged`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -101,8 +101,8 @@ struct Known {
     checked: Option<Instant>,
     modified: Option<SystemTime>,
     by_hash: HashMap<String, String>,
-    /// The grant names last read, sorted; `None` before the first read.
-    names: Option<Vec<String>>,
+    /// The grants last read (name to token hash); `None` before the first read.
+    grants: Option<BTreeMap<String, String>>,
     /// Grants that live only in memory (`livegate connect --embedded`).
     ephemeral: HashMap<String, String>,
 }
@@ -193,25 +193,26 @@ impl GrantStore {
         }
         match Settings::load(&self.settings_file) {
             Ok(settings) => {
-                let mut names: Vec<String> =
-                    settings.grants.iter().map(|g| g.name.clone()).collect();
-                names.sort();
+                let grants: BTreeMap<String, String> = settings
+                    .grants
+                    .iter()
+                    .map(|g| (g.name.clone(), g.token_sha256.clone()))
+                    .collect();
                 let by_hash = settings
                     .grants
                     .into_iter()
                     .map(|g| (g.token_sha256, g.name))
                     .collect();
-                let changed = {
+                let before = {
                     let mut known = self.known.write();
                     known.modified = modified;
                     known.by_hash = by_hash;
-                    let before = known.names.replace(names.clone());
-                    before.is_some_and(|before| before != names)
+                    known.grants.replace(grants.clone())
                 };
-                if changed {
-                    tracing::info!(grants = ?names, "grants changed");
+                if let Some(event) = before.and_then(|before| change(&before, &grants)) {
+                    tracing::info!(?event, "grants changed");
                     if let Some(bus) = &self.events {
-                        bus.publish(Event::GrantsChanged { grants: names });
+                        bus.publish(event);
                     }
                 }
             }
@@ -220,6 +221,29 @@ impl GrantStore {
             }
         }
     }
+}
+
+/// The [`Event::GrantsChanged`] from `before` to `after`, if anything changed. A grant whose
+/// token was replaced counts as revoked and added.
+fn change(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Option<Event> {
+    let added: Vec<String> = after
+        .iter()
+        .filter(|(name, hash)| before.get(*name) != Some(hash))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let revoked: Vec<String> = before
+        .iter()
+        .filter(|(name, hash)| after.get(*name) != Some(hash))
+        .map(|(name, _)| name.clone())
+        .collect();
+    if added.is_empty() && revoked.is_empty() {
+        return None;
+    }
+    Some(Event::GrantsChanged {
+        grants: after.keys().cloned().collect(),
+        added,
+        revoked,
+    })
 }
 
 #[cfg(test)]
@@ -274,14 +298,33 @@ mod tests {
         store.reload();
         store.reload();
         match rx.try_recv() {
-            Ok(Event::GrantsChanged { grants }) => assert_eq!(grants, ["first", "second"]),
+            Ok(Event::GrantsChanged {
+                grants,
+                added,
+                revoked,
+            }) => {
+                assert_eq!(grants, ["first", "second"]);
+                assert_eq!(added, ["second"]);
+                assert!(revoked.is_empty());
+            }
             other => panic!("{other:?}"),
         }
         assert!(rx.try_recv().is_err(), "announced once");
         revoke(&file, "first").expect("revoked");
+        add(&file, "first").expect("added again, with a new token");
+        revoke(&file, "second").expect("revoked");
         store.reload();
-        assert!(
-            matches!(rx.try_recv(), Ok(Event::GrantsChanged { grants }) if grants == ["second"])
-        );
+        match rx.try_recv() {
+            Ok(Event::GrantsChanged {
+                grants,
+                added,
+                revoked,
+            }) => {
+                assert_eq!(grants, ["first"]);
+                assert_eq!(added, ["first"]);
+                assert_eq!(revoked, ["first", "second"]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -173,7 +173,11 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
     )?);
     let bus = EventBus::new();
     // Watch first, then load: an edit made in between is seen, not lost.
-    let audit = AuditLog::open(options.paths.audit_db(), AuditConfig::default())?;
+    let audit_config = AuditConfig {
+        retention: settings.retention.for_audit(),
+        ..AuditConfig::default()
+    };
+    let audit = AuditLog::open(options.paths.audit_db(), audit_config)?;
     record_events(audit.clone(), &bus);
     let watcher = PolicyWatcher::start(Arc::clone(&policy), &options.policy_file, bus.clone())?;
     let initial_policy = policy.reload_file(&options.policy_file);
@@ -232,6 +236,7 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
         approvals: approvals.clone(),
         grants: Arc::clone(&grants),
         bus: bus.clone(),
+        audit: audit.clone(),
         settings_file: settings_file.clone(),
         live: live.as_ref().map(|link| LiveInfo {
             osc: Arc::clone(&link.osc),

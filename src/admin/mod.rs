@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ableton::osc::OscClient;
 use crate::approval::ApprovalQueue;
+use crate::audit::AuditLog;
 use crate::events::EventBus;
 use crate::grants::GrantStore;
 use crate::mcp::gateway::Gateway;
@@ -64,6 +65,8 @@ pub struct AdminConfig {
     pub grants: Arc<GrantStore>,
     /// The event bus streamed at `/api/events`.
     pub bus: EventBus,
+    /// The audit log (queried, exported, and streamed at `/api/events`).
+    pub audit: AuditLog,
     /// `settings.json`.
     pub settings_file: PathBuf,
     /// The Live the `ableton` upstream reaches, if configured.

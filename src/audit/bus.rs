@@ -1,5 +1,6 @@
 //! Admin events from the event bus into the audit log: policy reloads (applied or rejected
-//! with their errors), pauses, grant changes, tool-pin changes, Live and upstream health.
+//! with their errors), pauses, grants added or revoked, tool-pin changes, Live and upstream
+//! health.
 //! Approval events are not recorded here: the call they belong to carries its approval.
 
 use serde_json::{json, Value};
@@ -74,6 +75,29 @@ pub fn entry_for(event: &Event) -> Option<EventEntry> {
             detail.clone(),
             Value::Null,
         ),
+        Event::GrantsChanged {
+            grants,
+            added,
+            revoked,
+        } => {
+            let kind = match (added.is_empty(), revoked.is_empty()) {
+                (false, true) => "grant_added",
+                (true, false) => "grant_revoked",
+                _ => "grants_changed",
+            };
+            let mut said = Vec::new();
+            if !added.is_empty() {
+                said.push(format!("added {}", added.join(", ")));
+            }
+            if !revoked.is_empty() {
+                said.push(format!("revoked {}", revoked.join(", ")));
+            }
+            event_entry(
+                kind,
+                format!("grant {}", said.join("; ")),
+                json!({ "added": added, "revoked": revoked, "grants": grants }),
+            )
+        }
         Event::UpstreamHealth { upstream, health } => event_entry(
             "upstream_health",
             format!("{upstream}: {health}"),
@@ -108,5 +132,23 @@ mod tests {
         assert_eq!(entry.detail["errors"][0], "default: expected allow or deny");
         assert!(entry.summary.contains("1 error;"), "{}", entry.summary);
         assert!(entry_for(&Event::ApprovalExpired { id: "a".into() }).is_none());
+    }
+
+    #[test]
+    fn grant_changes_say_which_grant() {
+        let change = |added: &[&str], revoked: &[&str]| {
+            entry_for(&Event::GrantsChanged {
+                grants: vec!["claude".into()],
+                added: added.iter().map(|s| s.to_string()).collect(),
+                revoked: revoked.iter().map(|s| s.to_string()).collect(),
+            })
+            .expect("recorded")
+        };
+        let added = change(&["claude"], &[]);
+        assert_eq!(added.kind, "grant_added");
+        assert_eq!(added.summary, "grant added claude");
+        assert_eq!(added.detail["added"][0], "claude");
+        assert_eq!(change(&[], &["cursor"]).kind, "grant_revoked");
+        assert_eq!(change(&["claude"], &["claude"]).kind, "grants_changed");
     }
 }

@@ -99,6 +99,16 @@ pub struct Retention {
     pub max_mb: u32,
 }
 
+impl Retention {
+    /// The audit log's retention with these limits.
+    pub fn for_audit(&self) -> crate::audit::Retention {
+        crate::audit::Retention {
+            days: Some(self.days),
+            max_mb: Some(u64::from(self.max_mb)),
+        }
+    }
+}
+
 impl Default for Retention {
     fn default() -> Self {
         Self {

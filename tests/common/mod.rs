@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod admin;
 pub mod process;
 
 use std::path::Path;

@@ -3,6 +3,7 @@
 
 mod agents;
 mod approvals;
+mod audit;
 mod events;
 mod grants;
 pub(super) mod login;
@@ -28,6 +29,9 @@ pub(super) fn api() -> Router<Arc<AdminState>> {
         .route("/api/policy", get(policy::get).put(policy::put))
         .route("/api/policy/validate", post(policy::validate))
         .route("/api/policy/explain", get(policy::explain))
+        .route("/api/audit", get(audit::query))
+        .route("/api/audit/export", get(audit::export))
+        .route("/api/audit/{id}", get(audit::one))
         .route("/api/approvals", get(approvals::list))
         .route("/api/approvals/{id}", get(approvals::one))
         .route("/api/approvals/{id}/approve", post(approvals::approve))

@@ -1,7 +1,8 @@
 //! The settings the UI edits: `GET /api/settings` and `PUT /api/settings` (any subset of the
 //! same shape). Every field is checked, each problem reported with its path (`422`), and
-//! nothing is written unless all of it is valid. The approval wait applies at once; the
-//! listen address and Live's address apply at the next start (`restart_needed`).
+//! nothing is written unless all of it is valid. The approval wait and the audit retention
+//! apply at once; the listen address and Live's address at the next start
+//! (`restart_needed`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -93,6 +94,13 @@ pub(super) async fn put(
         .config
         .policy
         .set_approval_timeout_s(after.approval_timeout_s);
+    if let Err(e) = state
+        .config
+        .audit
+        .set_retention(after.retention.for_audit())
+    {
+        tracing::error!(error = %e, "the audit log keeps its old retention until restart");
+    }
     let restart_needed = after.listen != before.listen
         || after.live.osc != before.live.osc
         || after.live.reply != before.live.reply

@@ -11,6 +11,7 @@ use super::policy::PolicyFile;
 use crate::ableton::osc::LiveStatus;
 use crate::admin::error::ApiError;
 use crate::admin::AdminState;
+use crate::audit::KIND_CALL;
 use crate::mcp::gateway::ToolInfo;
 use crate::mcp::upstream::UpstreamHealth;
 
@@ -46,6 +47,13 @@ pub(super) async fn status(State(state): State<Arc<AdminState>>) -> Result<Json<
         json!({"connected": connected, "detail": detail, "simulator": live.simulator})
     });
     let policy = PolicyFile::read(&state);
+    let audit = c.audit.clone();
+    let since = chrono::Utc::now().timestamp_millis() - 60_000;
+    let calls_last_minute =
+        tokio::task::spawn_blocking(move || audit.count_since(since, Some(KIND_CALL)))
+            .await
+            .map_err(|e| ApiError::internal(format!("counting calls stopped: {e}")))?
+            .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "mcp_url": format!("{}/mcp", state.base_url()),
@@ -54,8 +62,7 @@ pub(super) async fn status(State(state): State<Arc<AdminState>>) -> Result<Json<
         "upstreams": upstreams,
         "grants": grants,
         "pending_approvals": c.approvals.list().len(),
-        // Counted by the audit log, which this build does not have yet.
-        "calls_last_minute": Value::Null,
+        "calls_last_minute": calls_last_minute,
         "policy": {"file": policy.file, "ok": policy.ok(), "errors": policy.errors, "in_force": policy.in_force},
     })))
 }
