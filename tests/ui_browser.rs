@@ -2,8 +2,9 @@
 //! livegate on 127.0.0.1, signed in through its one-time login link: rules edited in the form
 //! decide the next call, a broken raw edit writes nothing, approvals appear live and Approve
 //! lets the call finish, grants are created and revoked, the one-click Claude Desktop setup
-//! writes a config that really connects, and every screen renders at 900×600 and 1280×800 in
-//! light and dark (screenshots in `target/test-artifacts/ui/`).
+//! writes a config that really connects, the audit log filters, tails, opens and exports
+//! records, and every screen renders at 900×600 and 1280×800 in light and dark (screenshots
+//! in `target/test-artifacts/ui/`).
 //!
 //! Without chromium and chromedriver these tests skip with a loud notice, unless
 //! `LIVEGATE_REQUIRE_PEERS` is set (as `scripts/test.sh` sets it), where they fail.
@@ -448,6 +449,133 @@ async fn one_click_adds_livegate_to_claude_desktop_after_a_backup_and_the_config
     );
 }
 
+/// Empties a text field the way a person does (select all, delete), so `input` fires.
+async fn clear_field(b: &Browser, css: &str) {
+    let field = b.wait_for(css).await;
+    field
+        .send_keys(&(fantoccini::key::Key::Control + "a"))
+        .await
+        .expect("selected");
+    field
+        .send_keys(&fantoccini::key::Key::Backspace.to_string())
+        .await
+        .expect("deleted");
+}
+
+/// How many records the audit table shows.
+const AUDIT_ROWS: &str = "document.querySelectorAll('#audit-rows tr[data-id]').length";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_filters_tails_opens_and_exports_records() {
+    let gw = common::start(ECHO_ALLOWED, vec![common::echo("demo")]).await;
+    for (tool, args) in [
+        ("echo", json!({"text": "alpha"})),
+        ("add", json!({"a": 1, "b": 2})),
+        ("fail", json!({})),
+        ("echo", json!({"text": "bravo"})),
+    ] {
+        call(&gw, tool, args).await;
+    }
+    let Some(b) = signed_in(&gw.running.login_url(), Scheme::Light, 1280, 800).await else {
+        return;
+    };
+    b.goto(&screen_url(&gw, "audit")).await;
+    b.wait_until(
+        "the four calls are listed",
+        "return document.querySelectorAll(\"#audit-rows tr[data-kind='call']\").length === 4",
+    )
+    .await;
+
+    // Filter by tool, then by words in the arguments.
+    b.wait_for("#audit-tool")
+        .await
+        .send_keys("echo")
+        .await
+        .expect("typed");
+    b.wait_until(
+        "only the two echo calls are left",
+        "const rows = [...document.querySelectorAll('#audit-rows tr[data-id]')]; \
+         return rows.length === 2 && rows.every(r => r.querySelector('td.tool').textContent === 'echo')",
+    )
+    .await;
+    b.wait_for("#audit-q")
+        .await
+        .send_keys("bravo")
+        .await
+        .expect("typed");
+    b.wait_until(
+        "one call matches the text",
+        &format!("return {AUDIT_ROWS} === 1"),
+    )
+    .await;
+    assert!(
+        b.eval("return location.hash")
+            .await
+            .as_str()
+            .is_some_and(|h| h.contains("tool=echo") && h.contains("q=bravo")),
+        "the filters are in the address"
+    );
+
+    // The row opens the whole record.
+    b.click("#audit-rows tr[data-id] button.rowlink").await;
+    let detail = b
+        .wait_for("dialog[open]")
+        .await
+        .text()
+        .await
+        .expect("detail");
+    assert!(
+        detail.contains("bravo") && detail.contains("tools.echo"),
+        "{detail}"
+    );
+    assert!(detail.contains("tester-"), "the grant is shown: {detail}");
+    b.click("dialog[open] .dialog-foot button").await;
+
+    // Live tail: a new matching call appears on top without reloading.
+    call(&gw, "echo", json!({"text": "bravo again"})).await;
+    b.wait_until(
+        "the new call is added live",
+        &format!("return {} === 2 && document.querySelector('#audit-rows tr[data-id] td.summary').textContent.includes('bravo again')", AUDIT_ROWS),
+    )
+    .await;
+
+    // Denied calls only, and the export holds exactly what the filters show.
+    clear_field(&b, "#audit-tool").await;
+    clear_field(&b, "#audit-q").await;
+    b.wait_for("#audit-decision")
+        .await
+        .select_by_value("deny")
+        .await
+        .expect("deny chosen");
+    b.wait_until(
+        "only the refused call is left",
+        &format!("return {} === 1 && document.querySelector('#audit-rows td.tool').textContent === 'fail'", AUDIT_ROWS),
+    )
+    .await;
+    let jsonl = b
+        .eval("return fetch(document.getElementById('export-jsonl').href).then(r => r.text())")
+        .await;
+    let lines: Vec<Value> = jsonl
+        .as_str()
+        .expect("text")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{jsonl}");
+    assert_eq!(lines[0]["tool"], "fail");
+    assert_eq!(lines[0]["decision"], "deny");
+    let csv = b
+        .eval("return fetch(document.getElementById('export-csv').href).then(r => r.text())")
+        .await;
+    let csv = csv.as_str().expect("text");
+    assert_eq!(csv.lines().count(), 2, "a header and one record: {csv}");
+    assert!(
+        csv.lines().nth(1).is_some_and(|l| l.contains("fail")),
+        "{csv}"
+    );
+    b.close().await;
+}
+
 /// A Live-like setup for the screenshots: the simulated Live, the recommended policy, two
 /// agents and one call waiting for approval.
 async fn showcase() -> (TestGateway, tempfile::TempDir) {
@@ -483,7 +611,7 @@ const SCREENS: [(&str, &str); 6] = [
     ("status", "#mcp-url"),
     ("approvals", "article[data-approval-id]"),
     ("rules", "[data-category='Read']"),
-    ("audit", "#audit-rows tr"),
+    ("audit", "#audit-rows tr[data-id]"),
     ("agents", "tr[data-grant='cursor']"),
     ("settings", "input[data-path='listen']"),
 ];
