@@ -112,12 +112,16 @@ export function onConnection(fn) {
   return () => stateListeners.delete(fn);
 }
 
+let everConnected = false;
+
 function setConnected(value) {
   if (connected === value) return;
   connected = value;
   for (const fn of stateListeners) fn(value);
-  // Whatever happened while the stream was down, screens reload on "reconnected".
-  if (value) dispatch({ type: "reconnected" });
+  // Whatever happened while the stream was down, screens reload on "reconnected" (not on
+  // the first connection: they have just loaded).
+  if (value && everConnected) dispatch({ type: "reconnected" });
+  if (value) everConnected = true;
 }
 
 function dispatch(event) {
@@ -152,6 +156,19 @@ export function connect() {
   for (const type of EVENT_TYPES) source.addEventListener(type, handle);
   source.addEventListener("message", handle);
 }
+
+// A page that is left (or frozen in the back-forward cache) lets go of its stream: a browser
+// keeps only a few connections per server, and a stream held by a page nobody sees would
+// stall the next page's requests. Coming back opens it again (and screens reload).
+window.addEventListener("pagehide", () => {
+  if (!source) return;
+  source.close();
+  source = null;
+  setConnected(false);
+});
+window.addEventListener("pageshow", (e) => {
+  if (e.persisted && !closed) connect();
+});
 
 /** Closes the stream (the signed-out page has no use for it). */
 export function disconnect() {

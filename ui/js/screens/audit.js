@@ -39,12 +39,18 @@ function filtersFromHash() {
   if (i < 0) return;
   const params = new URLSearchParams(location.hash.slice(i + 1));
   for (const key of FILTER_KEYS) if (params.has(key)) saved[key] = params.get(key) ?? "";
+  if (saved.range === "all") saved.range = "";
 }
 
 /** Writes the filters into the address, so a reload or a bookmark shows the same records. */
 function filtersToHash() {
   const params = new URLSearchParams();
-  for (const key of FILTER_KEYS) if (saved[key] !== "" && !(key === "range" && saved[key] === "24h")) params.set(key, saved[key]);
+  for (const key of FILTER_KEYS) {
+    if (key === "range") {
+      // "All time" is an empty range; the address spells it `all`. The default stays out.
+      if (saved.range !== "24h") params.set("range", saved.range || "all");
+    } else if (saved[key] !== "") params.set(key, saved[key]);
+  }
   const qs = params.toString();
   history.replaceState(null, "", `#/audit${qs ? `?${qs}` : ""}`);
 }
