@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::ableton::link::LiveLink;
 use crate::admin::{discovery, Admin, AdminConfig, AdminToken, LiveInfo, TokenError};
 use crate::approval::ApprovalQueue;
-use crate::audit::{record_events, AuditConfig, AuditError, AuditLog, Entry, EventEntry};
+use crate::audit::{record_events, AuditError, AuditLog, Entry, EventEntry};
 use crate::events::EventBus;
 use crate::grants::GrantStore;
 use crate::mcp::downstream::http::{self, HttpConfig};
@@ -173,11 +173,7 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
     )?);
     let bus = EventBus::new();
     // Watch first, then load: an edit made in between is seen, not lost.
-    let audit_config = AuditConfig {
-        retention: settings.retention.for_audit(),
-        ..AuditConfig::default()
-    };
-    let audit = AuditLog::open(options.paths.audit_db(), audit_config)?;
+    let audit = AuditLog::open(options.paths.audit_db(), settings.audit_config())?;
     record_events(audit.clone(), &bus);
     let watcher = PolicyWatcher::start(Arc::clone(&policy), &options.policy_file, bus.clone())?;
     let initial_policy = policy.reload_file(&options.policy_file);

@@ -290,6 +290,26 @@ async fn a_tool_whose_description_changes_between_runs_is_blocked_until_accepted
         String::from_utf8_lossy(&out.stdout).trim(),
         "accepted toy/shout"
     );
+    // Both the change and its acceptance are in the audit log.
+    let log = livegate::audit::AuditLog::open_read_only(
+        livegate::settings::Paths::under(home.path()).audit_db(),
+    )
+    .expect("audit log");
+    for kind in ["pin_changed", "pin_accepted"] {
+        let page = log
+            .query(&livegate::audit::Query {
+                kind: Some(kind.into()),
+                ..Default::default()
+            })
+            .expect("query");
+        assert!(
+            page.records[0]
+                .summary
+                .as_deref()
+                .is_some_and(|s| s.contains("toy/shout")),
+            "{kind}: {page:?}"
+        );
+    }
     let (tools, text) = run(home.path(), toy).await;
     assert_eq!(
         tools[0]["description"],

@@ -171,6 +171,13 @@ impl AuditLog {
         self.with_reader(|conn, path| read::page(conn, path, query))
     }
 
+    /// Diagnostics: the statements [`AuditLog::query`] runs for `query`, each with SQLite's
+    /// plan for it (`EXPLAIN QUERY PLAN`, one line per step), e.g. to check that a filter
+    /// uses an index.
+    pub fn query_plan(&self, query: &Query) -> Result<Vec<(String, Vec<String>)>, AuditError> {
+        self.with_reader(|conn, path| read::plans(conn, path, query))
+    }
+
     /// The record with this id, if there is one.
     pub fn get(&self, id: i64) -> Result<Option<Record>, AuditError> {
         let sql = format!("SELECT {ALL_COLUMNS} FROM audit WHERE id = ?1");

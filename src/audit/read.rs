@@ -141,6 +141,63 @@ pub(crate) fn each_oldest_first(
     }
 }
 
+/// The statements a page of `q` runs, each with SQLite's plan for it (`EXPLAIN QUERY PLAN`,
+/// one line per step).
+pub(crate) fn plans(
+    conn: &mut Connection,
+    path: &Path,
+    q: &Query,
+) -> Result<Vec<(String, Vec<String>)>, AuditError> {
+    let limit = q.page_limit() + 1;
+    let cursor = match q.cursor.as_deref().map(str::trim) {
+        Some(cursor) if !cursor.is_empty() => Some(Cursor::decode(cursor)?),
+        _ => None,
+    };
+    let statements = match query::text(q) {
+        None => vec![query::page(q, cursor, limit)],
+        Some(text) => {
+            let tx = begin(conn, path)?;
+            let indexed = search::indexed_id(&tx).map_err(|e| AuditError::read(path, &e))?;
+            let below = cursor.map_or(i64::MAX, |c| c.id);
+            vec![
+                query::by_id(
+                    q,
+                    Ids {
+                        above: indexed,
+                        below,
+                    },
+                    Direction::Desc,
+                    None,
+                ),
+                query::by_words(
+                    q,
+                    &text,
+                    Ids {
+                        above: 0,
+                        below: below.min(indexed.saturating_add(1)),
+                    },
+                    Direction::Desc,
+                ),
+            ]
+        }
+    };
+    let err = |e: rusqlite::Error| AuditError::read(path, &e);
+    statements
+        .into_iter()
+        .map(|sql| {
+            let mut stmt = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", sql.sql))
+                .map_err(err)?;
+            let steps = stmt
+                .query_map(params_from_iter(&sql.params), |r| r.get::<_, String>(3))
+                .map_err(err)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(err)?;
+            Ok((sql.sql, steps))
+        })
+        .collect()
+}
+
 /// A read transaction: every statement in it sees the same snapshot.
 fn begin<'c>(conn: &'c mut Connection, path: &Path) -> Result<Transaction<'c>, AuditError> {
     conn.transaction().map_err(|e| AuditError::read(path, &e))

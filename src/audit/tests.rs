@@ -40,6 +40,12 @@ fn open(dir: &tempfile::TempDir) -> AuditLog {
     AuditLog::open(dir.path().join("audit.db"), config).expect("open")
 }
 
+#[test]
+fn handles_are_send_sync_and_cheap_to_clone() {
+    fn send_sync<T: Send + Sync + Clone + 'static>() {}
+    send_sync::<AuditLog>();
+}
+
 #[tokio::test]
 async fn a_call_round_trips_with_secrets_redacted() {
     let dir = tempfile::tempdir().expect("temp dir");

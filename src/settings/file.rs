@@ -245,6 +245,14 @@ pub struct GrantRecord {
 }
 
 impl Settings {
+    /// How the audit log is opened with these settings (their retention).
+    pub fn audit_config(&self) -> crate::audit::AuditConfig {
+        crate::audit::AuditConfig {
+            retention: self.retention.for_audit(),
+            ..crate::audit::AuditConfig::default()
+        }
+    }
+
     /// Reads the settings file; a missing file gives the defaults.
     pub fn load(path: &Path) -> Result<Self, SettingsError> {
         let text = match std::fs::read_to_string(path) {

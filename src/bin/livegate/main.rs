@@ -2,6 +2,7 @@
 
 mod admin_client;
 mod approvals;
+mod audit;
 mod check;
 mod connect;
 mod explain;
@@ -64,6 +65,9 @@ enum Command {
     Schema,
     /// Run a simulated Ableton Live that speaks AbletonOSC (no Ableton needed).
     Sim(sim::Args),
+    /// Read, export, verify and prune the audit log.
+    #[command(subcommand)]
+    Audit(audit::Command),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Some(Command::Scan(args)) => scan::run(&args),
         Some(Command::Schema) => schema::run(),
         Some(Command::Sim(args)) => sim::run(&args),
+        Some(Command::Audit(command)) => audit::run(&command),
     };
     match result {
         Ok(code) => code,

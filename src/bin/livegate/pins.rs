@@ -3,8 +3,10 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
+use livegate::audit::{AuditLog, Entry, EventEntry};
 use livegate::mcp::pins::PinStore;
-use livegate::settings::Paths;
+use livegate::settings::{Paths, Settings};
 
 /// Pin subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -52,10 +54,29 @@ pub fn run(command: &Command) -> anyhow::Result<ExitCode> {
                 println!("nothing to accept");
                 return Ok(ExitCode::FAILURE);
             }
+            record_accepted(&paths, &accepted)?;
             for key in accepted {
                 println!("accepted {key}");
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records the accepted changes in the audit log (beside a running livegate, which writes it
+/// too: the log's hash chain is shared safely between processes).
+fn record_accepted(paths: &Paths, keys: &[String]) -> anyhow::Result<()> {
+    let settings = Settings::load(&paths.settings_file())?;
+    let log = AuditLog::open(paths.audit_db(), settings.audit_config())
+        .context("the pins were accepted, but the audit log could not be opened to record it")?;
+    log.append_blocking(Entry::Event(EventEntry {
+        time_ms: chrono::Utc::now().timestamp_millis(),
+        kind: "pin_accepted".into(),
+        summary: format!("accepted the changed definition of {}", keys.join(", ")),
+        detail: serde_json::json!({ "keys": keys }),
+    }))
+    .context("the pins were accepted, but recording it in the audit log failed")?;
+    log.close_blocking()
+        .context("closing the audit log after recording the accepted pins")?;
+    Ok(())
 }
