@@ -80,9 +80,10 @@ export function mount(root) {
   const tbody = h("tbody", { id: "audit-rows" });
   const table = h("table", { class: "audit-table compact", "aria-label": "Audit records, newest first" },
     h("thead", {}, h("tr", {},
-      h("th", { scope: "col" }, "Time"), h("th", { scope: "col" }, "Agent"), h("th", { scope: "col" }, "Tool or event"),
-      h("th", { scope: "col" }, "Decision"), h("th", { scope: "col" }, "Outcome"), h("th", { scope: "col", class: "num" }, "Latency"),
-      h("th", { scope: "col" }, "Summary"))),
+      h("th", { scope: "col", class: "c-time" }, "Time"), h("th", { scope: "col", class: "c-agent" }, "Agent"),
+      h("th", { scope: "col", class: "c-tool" }, "Tool or event"), h("th", { scope: "col", class: "c-decision" }, "Decision"),
+      h("th", { scope: "col", class: "c-outcome" }, "Outcome"), h("th", { scope: "col", class: "num c-latency" }, "Latency"),
+      h("th", { scope: "col", class: "c-summary" }, "Summary"))),
     tbody);
   const more = h("button", { type: "button", class: "small", id: "audit-more" }, "Load older records");
   const footer = h("div", { class: "load-more" }, more);
@@ -257,13 +258,13 @@ function row(r) {
   const open = h("button", { type: "button", class: "rowlink", title: formatDateTime(r.time_ms), "aria-label": `Record ${r.id}, ${formatDateTime(r.time_ms)}` }, formatWhen(r.time_ms));
   open.addEventListener("click", () => openRecord(r));
   const tr = h("tr", { "data-id": String(r.id), "data-kind": r.kind },
-    h("td", { class: "time" }, open),
-    h("td", { class: "mono" }, r.grant ?? h("span", { class: "faint" }, "—")),
-    h("td", { class: "tool" }, isCall ? r.tool : h("span", { class: "badge" }, kindLabel(r.kind))),
-    h("td", {}, isCall ? statusBadge(r.decision) : null, r.approval ? h("span", { class: "faint small" }, ` ${r.approval.via}`) : null),
-    h("td", {}, isCall && r.outcome ? statusBadge(r.outcome) : null),
-    h("td", { class: "num" }, formatLatency(r.latency_us)),
-    h("td", { class: "summary", title: r.summary ?? r.reason ?? "" }, r.summary ?? r.reason ?? ""));
+    h("td", { class: "time c-time" }, open),
+    h("td", { class: "mono c-agent", title: r.grant ?? "" }, r.grant ?? h("span", { class: "faint" }, "—")),
+    h("td", { class: "tool c-tool", title: isCall ? r.tool : "" }, isCall ? r.tool : h("span", { class: "badge" }, kindLabel(r.kind))),
+    h("td", { class: "c-decision" }, isCall ? statusBadge(r.decision) : null, r.approval ? h("span", { class: "faint small" }, ` ${r.approval.via}`) : null),
+    h("td", { class: "c-outcome" }, isCall && r.outcome ? statusBadge(r.outcome) : null),
+    h("td", { class: "num c-latency" }, formatLatency(r.latency_us)),
+    h("td", { class: "summary c-summary", title: r.summary ?? r.reason ?? "" }, r.summary ?? r.reason ?? ""));
   tr.addEventListener("dblclick", () => openRecord(r));
   return tr;
 }
