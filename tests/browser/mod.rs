@@ -43,7 +43,7 @@ pub struct Browser {
     /// chromedriver's port and the session id, to end the session from `Drop`.
     port: u16,
     session: Option<String>,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 /// The first of `names` found on PATH.
@@ -145,7 +145,7 @@ impl Browser {
             driver,
             port,
             session,
-            _profile: profile,
+            profile,
         };
         browser.set_viewport(width, height).await;
         Some(browser)
@@ -258,6 +258,39 @@ impl Drop for Browser {
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // A failed test can leave chromedriver too busy to quit its chromium: stop what is
+        // left of it, found by this browser's own profile folder.
+        stop_processes_using(self.profile.path());
+    }
+}
+
+/// Kills (by id) the processes whose command line names `profile`, i.e. the chromium this
+/// [`Browser`] started. Linux only (`/proc`); elsewhere nothing is left to find this way.
+fn stop_processes_using(profile: &Path) {
+    let needle = format!("--user-data-dir={}", profile.display());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|&pid| pid > 1 && pid != std::process::id())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args = String::from_utf8_lossy(&cmdline);
+        if args.split('\0').any(|arg| arg == needle) {
+            // A positive process id only: `kill` reads a leading '-' as a signal or a group.
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
 }
 
@@ -267,7 +300,7 @@ fn end_session(port: u16, session: &str) {
     let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
         return;
     };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let request = format!(
         "DELETE /session/{session} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );
