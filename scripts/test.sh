@@ -19,6 +19,8 @@ step() { printf '\n==> %s\n' "$*"; }
 # Build: pkg-config + ALSA headers (midir). Peers: python3-venv (the Python MCP SDK as a real
 # agent), nodejs + npm (the reference MCP server as a real upstream).
 PACKAGES=(pkg-config libasound2-dev python3-venv jackd2 libjack-jackd2-dev)
+# The web UI tests drive a real headless browser over WebDriver.
+PACKAGES+=(chromium chromium-driver)
 # The desktop app (src-tauri): WebKitGTK, the tray (Ayatana AppIndicator), SVG icons; its tests
 # run it under Xvfb with a private D-Bus session bus, dunst as the notification daemon and
 # WebKitWebDriver behind tauri-driver.

@@ -51,33 +51,30 @@ impl AdminToken {
     /// Reads the token in `file`, creating the file with a fresh token (mode 0600) when it
     /// does not exist or holds no usable token. A file others may read is made private.
     pub fn load_or_create(file: &Path) -> Result<Self, TokenError> {
-        match read(file) {
-            Ok(value) => {
+        let value = match inspect(file)? {
+            Found::Usable(value) => {
                 protect(file)?;
-                Ok(Self {
-                    value,
-                    file: file.to_path_buf(),
-                })
+                value
             }
-            Err(TokenError::Missing(_)) => {
+            // A missing file is created only if no other livegate starting at the same
+            // moment created it first (then that one's token is the token); a damaged one is
+            // replaced. Whether it was missing comes from this read, not a later look, so a
+            // file another starter just created is never mistaken for a damaged one.
+            found => {
                 let fresh = fresh();
-                // A damaged file is replaced; a missing one is created only if no other
-                // livegate starting at the same moment created it first (then that one's
-                // token is the token).
-                let value = match write_private(file, &fresh, file.exists())? {
+                match write_private(file, &fresh, matches!(found, Found::Damaged))? {
                     Written::Ours => {
                         tracing::info!(file = %file.display(), "created the admin token");
                         fresh
                     }
                     Written::Theirs => read(file)?,
-                };
-                Ok(Self {
-                    value,
-                    file: file.to_path_buf(),
-                })
+                }
             }
-            Err(e) => Err(e),
-        }
+        };
+        Ok(Self {
+            value,
+            file: file.to_path_buf(),
+        })
     }
 
     /// The file the token lives in.
@@ -100,11 +97,26 @@ impl AdminToken {
 
 /// Reads the token from `file` (for the CLI); [`TokenError::Missing`] when there is none yet.
 pub fn read(file: &Path) -> Result<String, TokenError> {
+    match inspect(file)? {
+        Found::Usable(value) => Ok(value),
+        Found::Absent | Found::Damaged => Err(TokenError::Missing(file.to_path_buf())),
+    }
+}
+
+/// What the token file holds.
+enum Found {
+    /// A token.
+    Usable(String),
+    /// No file.
+    Absent,
+    /// A file without a usable token in it.
+    Damaged,
+}
+
+fn inspect(file: &Path) -> Result<Found, TokenError> {
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(TokenError::Missing(file.to_path_buf()))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Absent),
         Err(source) => {
             return Err(TokenError::Io {
                 action: "reading",
@@ -119,10 +131,10 @@ pub fn read(file: &Path) -> Result<String, TokenError> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if usable {
-        Ok(value.to_string())
+        Ok(Found::Usable(value.to_string()))
     } else {
         tracing::warn!(file = %file.display(), "the admin token file holds no usable token; writing a new one");
-        Err(TokenError::Missing(file.to_path_buf()))
+        Ok(Found::Damaged)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `/api/…` routes, one module per area, and the `/login` page. Every handler here runs
 //! after [`super::auth`] admitted the request.
 
+mod agents;
 mod approvals;
 mod audit;
 mod events;
@@ -41,6 +42,10 @@ pub(super) fn api() -> Router<Arc<AdminState>> {
         .route("/api/resume", post(pause::resume))
         .route("/api/settings", get(settings::get).put(settings::put))
         .route("/api/login-links", post(login::new_link))
+        .route(
+            "/api/agents/claude-desktop",
+            get(agents::claude_desktop).post(agents::add_to_claude_desktop),
+        )
         .route("/api/events", get(events::stream))
         .route("/api/{*rest}", any(not_found))
 }
