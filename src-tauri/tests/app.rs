@@ -188,6 +188,40 @@ async fn over_webdriver(desktop: &Desktop) {
         .await;
     assert_eq!(status[0], 200, "the window may use the admin API: {status}");
     assert_eq!(status[1]["mcp_url"], format!("{origin}/mcp"), "{status}");
+    // The UI itself: its title, its screens, and the status it drew from the API.
+    let title = driver.script("return document.title").await;
+    assert!(
+        title.as_str().is_some_and(|t| t.ends_with("livegate")),
+        "the UI's title: {title}"
+    );
+    let mut drawn = Value::Null;
+    for _ in 0..100 {
+        drawn = driver
+            .script(
+                "const app = document.getElementById('app');
+                 return app && !app.hidden ? [
+                   [...document.querySelectorAll('nav a[data-screen]')].map(a => a.dataset.screen),
+                   document.querySelector('main') ? document.querySelector('main').innerText : ''
+                 ] : null",
+            )
+            .await;
+        if drawn[1].as_str().is_some_and(|t| t.contains("/mcp")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        drawn[0]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s == "approvals")),
+        "the UI's screens are there: {drawn}"
+    );
+    assert!(
+        drawn[1]
+            .as_str()
+            .is_some_and(|t| t.contains(&format!("{origin}/mcp"))),
+        "the Status screen shows the MCP URL: {drawn}"
+    );
     let size = driver.get("/window/rect").await;
     assert!(size["width"].as_f64().unwrap_or(0.0) >= 720.0, "{size}");
 
