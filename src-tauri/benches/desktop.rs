@@ -255,9 +255,13 @@ fn memory(desktop: &Desktop, args: &[&str]) {
             mb(m.pss_kb)
         );
     }
-    println!(
-        "  (web view processes: {}; PSS counts shared pages once)",
-        names.join(", ")
-    );
+    if names.is_empty() {
+        println!("  (no web view yet: it is made when the window is first shown)");
+    } else {
+        println!(
+            "  (web view processes: {}; PSS counts shared pages once)",
+            names.join(", ")
+        );
+    }
     drop(app);
 }
