@@ -3,10 +3,10 @@
 //!
 //! Agents cannot use it: grant tokens are refused here, and nothing on `/mcp` answers an
 //! approval. The CLI and the desktop app authenticate with the admin token
-//! ([`token`], `<config dir>/admin-token`); a browser signs in through a one-time login
-//! link that sets an `HttpOnly; SameSite=Strict` session cookie ([`session`]). Every
+//! (`token.rs`, `<config dir>/admin-token`); a browser signs in through a one-time login
+//! link that sets an `HttpOnly; SameSite=Strict` session cookie (`session.rs`). Every
 //! request must name a loopback `Host`; a cookie-authenticated change must come from the
-//! server's own `Origin` ([`auth`]). The routes, one file per area, live in `routes/`;
+//! server's own `Origin` (`auth.rs`). The routes, one file per area, live in `routes/`;
 //! `static_ui` serves `ui/`.
 
 mod auth;
