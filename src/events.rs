@@ -92,6 +92,12 @@ pub enum Event {
         /// Grants revoked (or whose token was replaced).
         revoked: Vec<String>,
     },
+    /// The settings were saved through the admin API (the desktop app applies what it owns,
+    /// such as starting at login).
+    SettingsChanged {
+        /// Whether livegate should start when the user logs in.
+        start_at_login: bool,
+    },
 }
 
 /// A cloneable handle to the bus; every clone publishes to the same subscribers.

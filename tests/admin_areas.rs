@@ -409,6 +409,7 @@ async fn settings_are_checked_field_by_field_and_the_approval_wait_applies_at_on
     );
     assert_eq!(std::fs::read_to_string(&file).expect("settings"), before);
 
+    let mut events = gw.running.bus.subscribe();
     let r = admin
         .put(
             "/api/settings",
@@ -416,6 +417,15 @@ async fn settings_are_checked_field_by_field_and_the_approval_wait_applies_at_on
         )
         .await;
     assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        matches!(
+            events.try_recv(),
+            Ok(livegate::events::Event::SettingsChanged {
+                start_at_login: true
+            })
+        ),
+        "the desktop app hears of the change"
+    );
     assert_eq!(r.body["restart_needed"], false);
     assert_eq!(r.body["settings"]["approval_timeout_s"], 7);
     assert_eq!(r.body["settings"]["notifications"]["write"], true);

@@ -6,12 +6,13 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use livegate::settings::Paths;
+use livegate::settings::{Paths, Settings};
 use tauri::webview::PageLoadEvent;
 use tauri::{
     AppHandle, Manager, RunEvent, Runtime, Url, WebviewUrl, WebviewWindowBuilder, WindowEvent,
 };
 
+use crate::autostart;
 use crate::core::Core;
 use crate::notifications::NotificationBridge;
 use crate::tray::{ids, Tray};
@@ -132,8 +133,10 @@ fn setup(
     hidden: bool,
 ) -> anyhow::Result<()> {
     let paths = Paths::discover()?;
+    let start_at_login = Settings::load(&paths.settings_file())?.start_at_login;
     let core = Arc::new(runtime.block_on(Core::start(paths))?);
     let _in_runtime = runtime.enter();
+    autostart::follow(&core.bus, start_at_login);
 
     // Started hidden (at login), the window and its web view are made when first shown: a
     // tray-only livegate does not carry a browser engine it may never use.

@@ -106,6 +106,12 @@ pub(super) async fn put(
         || after.live.reply != before.live.reply
         || after.live.simulator != before.live.simulator;
     tracing::info!(restart_needed, "settings saved through the admin API");
+    state
+        .config
+        .bus
+        .publish(crate::events::Event::SettingsChanged {
+            start_at_login: after.start_at_login,
+        });
     Ok(Json(
         json!({"settings": view(&after), "restart_needed": restart_needed}),
     ))
