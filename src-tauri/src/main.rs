@@ -12,6 +12,14 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    // WebKitGTK's DMA-BUF renderer draws nothing at all on many Linux set-ups (virtual
+    // machines, some GPU drivers, Xvfb): the window stays blank while the page is loaded.
+    // livegate's pages are light, so the plain renderer costs nothing noticeable. Set here,
+    // before any thread exists; a value the user set wins.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
