@@ -178,10 +178,9 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
     let watcher = PolicyWatcher::start(Arc::clone(&policy), &options.policy_file, bus.clone())?;
     let initial_policy = policy.reload_file(&options.policy_file);
     audit
-        .append(Entry::Event(EventEntry {
-            time_ms: chrono::Utc::now().timestamp_millis(),
-            kind: "start".into(),
-            summary: match &initial_policy {
+        .append(Entry::Event(EventEntry::now(
+            "start",
+            match &initial_policy {
                 Ok(_) => format!("livegate {} started", env!("CARGO_PKG_VERSION")),
                 Err(errors) => format!(
                     "livegate {} started with an invalid policy ({} errors): everything is denied",
@@ -189,13 +188,13 @@ pub async fn start(options: ServerOptions) -> Result<Running, ServerError> {
                     errors.0.len()
                 ),
             },
-            detail: serde_json::json!({
+            serde_json::json!({
                 "policy_file": options.policy_file,
                 "errors": initial_policy.as_ref().err().map(|errors| {
                     errors.0.iter().map(ToString::to_string).collect::<Vec<_>>()
                 }),
             }),
-        }))
+        )))
         .await?;
 
     let mut live_settings = settings.live.clone();

@@ -23,7 +23,7 @@ pub fn record_events(audit: AuditLog, bus: &EventBus) -> JoinHandle<()> {
                 },
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "the audit log fell behind the event bus");
-                    event_entry(
+                    EventEntry::now(
                         "events_missed",
                         format!("{missed} admin events were published too fast to record"),
                         json!({"missed": missed}),
@@ -41,12 +41,10 @@ pub fn record_events(audit: AuditLog, bus: &EventBus) -> JoinHandle<()> {
 /// The record for an event, or `None` for events recorded elsewhere (approvals) or not at all.
 pub fn entry_for(event: &Event) -> Option<EventEntry> {
     let entry = match event {
-        Event::PolicyReloaded { ok: true, .. } => event_entry(
-            "policy_reload",
-            "policy reloaded and in force".into(),
-            Value::Null,
-        ),
-        Event::PolicyReloaded { ok: false, errors } => event_entry(
+        Event::PolicyReloaded { ok: true, .. } => {
+            EventEntry::now("policy_reload", "policy reloaded and in force", Value::Null)
+        }
+        Event::PolicyReloaded { ok: false, errors } => EventEntry::now(
             "policy_rejected",
             format!(
                 "policy edit rejected with {} error{}; the previous policy stays in force",
@@ -56,17 +54,17 @@ pub fn entry_for(event: &Event) -> Option<EventEntry> {
             json!({ "errors": errors }),
         ),
         Event::PausedChanged { paused: true } => {
-            event_entry("pause", "all agents paused".into(), Value::Null)
+            EventEntry::now("pause", "all agents paused", Value::Null)
         }
         Event::PausedChanged { paused: false } => {
-            event_entry("resume", "agents resumed".into(), Value::Null)
+            EventEntry::now("resume", "agents resumed", Value::Null)
         }
-        Event::ToolChanged { key } => event_entry(
+        Event::ToolChanged { key } => EventEntry::now(
             "pin_changed",
             format!("{key} changed its definition; blocked until accepted"),
             json!({ "key": key }),
         ),
-        Event::LiveConnection { connected, detail } => event_entry(
+        Event::LiveConnection { connected, detail } => EventEntry::now(
             if *connected {
                 "live_connected"
             } else {
@@ -92,13 +90,13 @@ pub fn entry_for(event: &Event) -> Option<EventEntry> {
             if !revoked.is_empty() {
                 said.push(format!("revoked {}", revoked.join(", ")));
             }
-            event_entry(
+            EventEntry::now(
                 kind,
                 format!("grant {}", said.join("; ")),
                 json!({ "added": added, "revoked": revoked, "grants": grants }),
             )
         }
-        Event::UpstreamHealth { upstream, health } => event_entry(
+        Event::UpstreamHealth { upstream, health } => EventEntry::now(
             "upstream_health",
             format!("{upstream}: {health}"),
             json!({ "upstream": upstream, "health": health }),
@@ -106,15 +104,6 @@ pub fn entry_for(event: &Event) -> Option<EventEntry> {
         _ => return None,
     };
     Some(entry)
-}
-
-fn event_entry(kind: &str, summary: String, detail: Value) -> EventEntry {
-    EventEntry {
-        time_ms: chrono::Utc::now().timestamp_millis(),
-        kind: kind.to_string(),
-        summary,
-        detail,
-    }
 }
 
 #[cfg(test)]

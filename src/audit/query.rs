@@ -247,17 +247,26 @@ pub(crate) fn by_id(query: &Query, ids: Ids, direction: Direction, limit: Option
 /// Records matching `query` whose words are in the index and match `text`, with ids in
 /// `ids`, by id: the word index drives the scan, the other filters are checked on each match.
 pub(crate) fn by_words(query: &Query, text: &Text, ids: Ids, direction: Direction) -> Sql {
-    let mut filter = Filter::new(query, true);
-    filter.conditions.insert(0, "audit_fts MATCH ?".to_string());
-    filter
-        .params
-        .insert(0, SqlValue::Text(text.fts_expression()));
-    filter.push_ids("audit_fts.rowid", ids);
+    let filter = Filter::words(query, text, ids);
     filter.select(
         "audit_fts CROSS JOIN audit ON audit.id = audit_fts.rowid",
         &format!("audit_fts.rowid {}", direction.sql()),
         None,
     )
+}
+
+impl Filter {
+    /// The filter of a word search: `text`'s words in the index first (they drive the scan),
+    /// then `query`'s other filters, for records with ids in `ids`.
+    fn words(query: &Query, text: &Text, ids: Ids) -> Self {
+        let mut filter = Filter::new(query, true);
+        filter.conditions.insert(0, "audit_fts MATCH ?".to_string());
+        filter
+            .params
+            .insert(0, SqlValue::Text(text.fts_expression()));
+        filter.push_ids("audit_fts.rowid", ids);
+        filter
+    }
 }
 
 /// `SELECT count(*)` of the records matching `query` (without word search).
@@ -273,12 +282,7 @@ pub(crate) fn count(query: &Query) -> Sql {
 
 /// `SELECT count(*)` of the indexed records matching `query` and `text` with ids in `ids`.
 pub(crate) fn count_words(query: &Query, text: &Text, ids: Ids) -> Sql {
-    let mut filter = Filter::new(query, true);
-    filter.conditions.insert(0, "audit_fts MATCH ?".to_string());
-    filter
-        .params
-        .insert(0, SqlValue::Text(text.fts_expression()));
-    filter.push_ids("audit_fts.rowid", ids);
+    let filter = Filter::words(query, text, ids);
     let mut sql =
         "SELECT count(*) FROM audit_fts CROSS JOIN audit ON audit.id = audit_fts.rowid".to_string();
     filter.push_where(&mut sql);

@@ -193,6 +193,18 @@ pub struct EventEntry {
     pub detail: Value,
 }
 
+impl EventEntry {
+    /// An event that happens now.
+    pub fn now(kind: &str, summary: impl Into<String>, detail: Value) -> Self {
+        Self {
+            time_ms: chrono::Utc::now().timestamp_millis(),
+            kind: kind.to_string(),
+            summary: summary.into(),
+            detail,
+        }
+    }
+}
+
 /// A committed record, as queries, exports and subscribers see it (JSON shape: the admin
 /// API's "Record (audit)"). Call fields are `None` for events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

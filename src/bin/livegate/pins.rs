@@ -69,12 +69,11 @@ fn record_accepted(paths: &Paths, keys: &[String]) -> anyhow::Result<()> {
     let settings = Settings::load(&paths.settings_file())?;
     let log = AuditLog::open(paths.audit_db(), settings.audit_config())
         .context("the pins were accepted, but the audit log could not be opened to record it")?;
-    log.append_blocking(Entry::Event(EventEntry {
-        time_ms: chrono::Utc::now().timestamp_millis(),
-        kind: "pin_accepted".into(),
-        summary: format!("accepted the changed definition of {}", keys.join(", ")),
-        detail: serde_json::json!({ "keys": keys }),
-    }))
+    log.append_blocking(Entry::Event(EventEntry::now(
+        "pin_accepted",
+        format!("accepted the changed definition of {}", keys.join(", ")),
+        serde_json::json!({ "keys": keys }),
+    )))
     .context("the pins were accepted, but recording it in the audit log failed")?;
     log.close_blocking()
         .context("closing the audit log after recording the accepted pins")?;
